@@ -1,0 +1,19 @@
+/**
+ * Every live layer, wired once: what the Lambda handler and the scripts run on.
+ */
+import * as Layer from "effect/Layer"
+import { DynamoDb } from "./DynamoDb.js"
+import * as Logging from "./Logging.js"
+import { ProfileStore } from "./ProfileStore.js"
+import { Quarantine } from "./Quarantine.js"
+import { Tables } from "./Tables.js"
+
+/** The services a batch needs, over any `DynamoDb` and `Tables` (tests give DynamoDB Local's). */
+export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps)
+
+/** The services, the client and table names they run on (scripts use those too), and the JSON logger. */
+export const AppLayer = services.pipe(
+  Layer.provideMerge(Layer.mergeAll(DynamoDb.layer, Tables.layer)),
+  // provideMerge, not provide: the handler's own logs must go through the JSON logger too.
+  Layer.provideMerge(Logging.layer)
+)

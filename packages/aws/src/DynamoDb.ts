@@ -1,0 +1,120 @@
+/**
+ * The DynamoDB client as a service: built once, closed by a finalizer, and the only place that turns
+ * SDK exceptions into `DynamoDbError`s.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+/** What kind of failure a DynamoDB call met: retry policies and messages are chosen by it. */
+export const ErrorKind = Schema.Literals(["ConditionFailed", "Transient", "Unreachable", "NotFound", "Other"])
+export type ErrorKind = typeof ErrorKind.Type
+
+export class DynamoDbError extends Schema.TaggedError<DynamoDbError>()("DynamoDbError", {
+  operation: Schema.String,
+  kind: ErrorKind,
+  endpoint: Schema.String,
+  cause: Schema.Defect()
+}) {
+  override get message() {
+    const detail = this.cause instanceof Error ? this.cause.message || this.cause.name : String(this.cause)
+    return this.kind === "Unreachable"
+      ? `DynamoDB is not reachable at ${this.endpoint} (${this.operation}: ${detail}); on the local stack, run \`pnpm provision\``
+      : `DynamoDB ${this.operation} failed (${this.kind}): ${detail}`
+  }
+}
+
+const transientNames = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "InternalServerError",
+  "ServiceUnavailable",
+  "TransactionConflictException",
+  "TimeoutError",
+  "RequestTimeout"
+])
+const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ECONNRESET", "ETIMEDOUT", "EAI_AGAIN"])
+
+const field = (u: unknown, key: string): unknown =>
+  typeof u === "object" && u !== null && key in u ? (u as Record<string, unknown>)[key] : undefined
+
+/** Classifies an SDK failure; exported for the tests that feed it real SDK exceptions. */
+export const kindOf = (cause: unknown): ErrorKind => {
+  const name = field(cause, "name")
+  const code = field(cause, "code") ?? field(field(cause, "cause"), "code")
+  const status = field(field(cause, "$metadata"), "httpStatusCode")
+  if (name === "ConditionalCheckFailedException") return "ConditionFailed"
+  if (name === "ResourceNotFoundException") return "NotFound"
+  if (typeof code === "string" && unreachableCodes.has(code)) return "Unreachable"
+  if (typeof name === "string" && transientNames.has(name)) return "Transient"
+  if (typeof status === "number" && status >= 500) return "Transient"
+  return "Other"
+}
+
+/** Where a client sends its requests, for messages: the configured endpoint or the region's. */
+const endpointLabel = (endpoint: string | undefined, region: string) => endpoint ?? `dynamodb.${region}.amazonaws.com`
+
+const isLoopback = (endpoint: string) => {
+  try {
+    const host = new URL(endpoint).hostname
+    return host === "localhost" || host === "[::1]" || host.startsWith("127.")
+  } catch {
+    return false
+  }
+}
+
+export class DynamoDb extends Context.Service<DynamoDb, {
+  /** The client itself, for the rare caller that needs SDK waiters. */
+  readonly client: DynamoDBClient
+  readonly endpoint: string
+  /** Runs one SDK call; its failure is classified once, here. */
+  readonly call: <A>(operation: string, f: (client: DynamoDBClient) => Promise<A>) => Effect.Effect<A, DynamoDbError>
+}>()("dyna-elite/aws/DynamoDb") {
+  /** A service over a client someone else built and owns (tests inject faults into it). */
+  static readonly fromClient = (client: DynamoDBClient, endpoint: string) =>
+    DynamoDb.of({
+      client,
+      endpoint,
+      call: (operation, f) =>
+        Effect.tryPromise({
+          try: () => f(client),
+          catch: (cause) => new DynamoDbError({ operation, kind: kindOf(cause), endpoint, cause })
+        })
+    })
+
+  /**
+   * A client configured like the SDK's own: `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_REGION`. Retries are
+   * ours (`Retry.ts`), so the SDK makes one attempt. DynamoDB Local checks no credentials: on a loopback
+   * endpoint without configured keys, placeholders spare a fresh machine any AWS setup.
+   */
+  static readonly layer = Layer.effect(
+    DynamoDb,
+    Effect.gen(function*() {
+      const config = yield* Config.all({
+        endpoint: Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB")),
+        region: Config.String("AWS_REGION").pipe(Config.withDefault("us-east-1")),
+        accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
+      })
+      const endpoint = Option.getOrUndefined(config.endpoint)
+      const placeholders = endpoint !== undefined && isLoopback(endpoint) && Option.isNone(config.accessKeyId)
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() =>
+          new DynamoDBClient({
+            region: config.region,
+            maxAttempts: 1,
+            requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+            ...(endpoint === undefined ? {} : { endpoint }),
+            ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
+          })
+        ),
+        (client) => Effect.sync(() => client.destroy())
+      )
+      return DynamoDb.fromClient(client, endpointLabel(endpoint, config.region))
+    })
+  )
+}

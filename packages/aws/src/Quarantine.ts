@@ -1,0 +1,126 @@
+/**
+ * The quarantine: stream records that can never be applied, kept with their reason in a table an
+ * operator can list, so a bad record is set aside instead of dropped or retried forever.
+ */
+import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
+import { createHash } from "node:crypto"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
+import * as Retry from "./Retry.js"
+import { Tables } from "./Tables.js"
+
+/** Why a record was set aside, and what could be told of it. `MalformedRecord` is one. */
+export interface Rejection {
+  readonly sequenceNumber?: string | undefined
+  readonly eventId?: string | undefined
+  readonly custId?: string | undefined
+  readonly tnNum?: string | undefined
+  readonly field: string
+  readonly reason: string
+}
+
+/** One quarantined record, as `list` returns it. */
+export interface Rejected extends Rejection {
+  readonly recordId: string
+  readonly rejectedAt: string
+  readonly rawRecord: string
+}
+
+/** DynamoDB items stop at 400 KB; the raw record is cut well below that, and says so. */
+const MAX_RAW_CHARS = 300_000
+
+const toJson = (raw: unknown): string => {
+  try {
+    return JSON.stringify(raw) ?? String(raw)
+  } catch {
+    return String(raw)
+  }
+}
+
+/**
+ * A record's quarantine key: its sequence number, else its event id, else a hash of its content, so a
+ * redelivered bad record lands on the same item instead of a second one.
+ */
+export const recordIdOf = (rejection: Rejection, rawJson: string): string =>
+  rejection.sequenceNumber ?? rejection.eventId ?? `sha256:${createHash("sha256").update(rawJson).digest("hex")}`
+
+
+export class Quarantine extends Context.Service<Quarantine, {
+  /** Sets one record aside; `"already"` when an earlier delivery did. */
+  readonly put: (rejection: Rejection, raw: unknown) => Effect.Effect<"quarantined" | "already", DynamoDbError>
+  /** Every quarantined record, oldest first. */
+  readonly list: () => Effect.Effect<ReadonlyArray<Rejected>, DynamoDbError>
+}>()("dyna-elite/aws/Quarantine") {
+  static readonly layerNoDeps = Layer.effect(
+    Quarantine,
+    Effect.gen(function*() {
+      const db = yield* DynamoDb
+      const tables = yield* Tables
+
+      const put = Effect.fn("Quarantine.put")(function*(rejection: Rejection, raw: unknown) {
+        const json = toJson(raw)
+        const recordId = recordIdOf(rejection, json)
+        const rejectedAt = DateTime.formatIso(yield* DateTime.now)
+        const optional: Record<string, { S: string }> = {}
+        for (const [name, value] of [
+          ["SequenceNumber", rejection.sequenceNumber],
+          ["EventID", rejection.eventId],
+          ["CustID", rejection.custId],
+          ["TnNum", rejection.tnNum]
+        ] as const) if (value !== undefined) optional[name] = { S: value }
+        return yield* Retry.onTransient(db.call("PutItem", (c) =>
+          c.send(
+            new PutItemCommand({
+              TableName: tables.rejected,
+              Item: {
+                RecordId: { S: recordId },
+                Field: { S: rejection.field },
+                Reason: { S: rejection.reason },
+                RejectedAt: { S: rejectedAt },
+                RawRecord: { S: json.slice(0, MAX_RAW_CHARS) },
+                ...(json.length > MAX_RAW_CHARS ? { RawTruncated: { BOOL: true } } : {}),
+                ...optional
+              },
+              // The first rejection's time and reason stand; a redelivery adds nothing.
+              ConditionExpression: "attribute_not_exists(RecordId)"
+            })
+          ))).pipe(
+            Effect.as("quarantined" as const),
+            Effect.catchTag("DynamoDbError", (e) => e.kind === "ConditionFailed" ? Effect.succeed("already" as const) : Effect.fail(e))
+          )
+      })
+
+      const list = Effect.fn("Quarantine.list")(function*() {
+        const items: Array<Rejected> = []
+        let startKey: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined
+        do {
+          const page = yield* Retry.onTransient(db.call("Scan", (c) =>
+            c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey }))))
+          for (const item of page.Items ?? []) {
+            const s = (name: string) => item[name]?.S
+            items.push({
+              recordId: s("RecordId") ?? "",
+              rejectedAt: s("RejectedAt") ?? "",
+              rawRecord: s("RawRecord") ?? "",
+              field: s("Field") ?? "",
+              reason: s("Reason") ?? "",
+              sequenceNumber: s("SequenceNumber"),
+              eventId: s("EventID"),
+              custId: s("CustID"),
+              tnNum: s("TnNum")
+            })
+          }
+          startKey = page.LastEvaluatedKey
+        } while (startKey !== undefined)
+        return items.sort((a, b) => a.rejectedAt.localeCompare(b.rejectedAt))
+      })
+
+      return Quarantine.of({ put, list })
+    })
+  )
+
+  static readonly layer = Quarantine.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
+}

@@ -1,0 +1,108 @@
+/**
+ * One CustProfile row: the total, the status, and the log of transactions already counted in it.
+ *
+ * @since 0.1.0
+ */
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as AppliedLog from "./AppliedLog.js"
+import * as Issue from "./Issue.js"
+import { CustomerId, DollarsFromText } from "./Transaction.js"
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Status = Schema.Literals(["Normal", "Elite"])
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Status = typeof Status.Type
+
+/**
+ * A profile as our code sees it. `version` is absent on rows this project never wrote (the Jam's own
+ * CustProfile items), which is what the next conditional write checks for.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Profile {
+  readonly custId: CustomerId
+  readonly totalTnValue: number
+  readonly custStatus: Status
+  readonly applied: AppliedLog.AppliedLog
+  readonly version: number | undefined
+}
+
+const Count = Schema.String.check(Schema.isPattern(/^\d+$/, { message: "must be a whole number" }))
+
+/**
+ * The attributes of a CustProfile item that this project reads, as DynamoDB returns them. Any other
+ * attribute (names, emails, …) is left alone.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Item = Schema.Struct({
+  CustID: Schema.Struct({ S: CustomerId }),
+  TotalTnValue: Schema.optional(Schema.Struct({ N: DollarsFromText })),
+  CustStatus: Schema.optional(Schema.Struct({ S: Schema.String })),
+  AppliedTn: Schema.optional(Schema.Struct({ M: Schema.Record(Schema.String, Schema.Struct({ N: Count })) })),
+  Version: Schema.optional(Schema.Struct({ N: Count }))
+})
+
+/**
+ * A CustProfile item that cannot be read as a profile: the customer and the attribute at fault.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnreadableProfile extends Schema.TaggedError<UnreadableProfile>()("UnreadableProfile", {
+  custId: Schema.String,
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `CustProfile item ${this.custId} is unreadable: ${this.field} ${this.reason}`
+  }
+}
+
+const decodeItem = Schema.decodeUnknownResult(Item)
+
+/**
+ * Reads a CustProfile item. A missing total counts as 0; a missing or stale status is recomputed on the
+ * next write, never trusted.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromItem = (custId: string, item: unknown): Result.Result<Profile, UnreadableProfile> =>
+  decodeItem(item, { errors: "all" }).pipe(
+    Result.map((i): Profile => ({
+      custId: i.CustID.S,
+      totalTnValue: i.TotalTnValue?.N ?? 0,
+      custStatus: i.CustStatus?.S === "Elite" ? "Elite" : "Normal",
+      applied: AppliedLog.fromEntries(Object.entries(i.AppliedTn?.M ?? {}).map(([k, v]) => [k, Number(v.N)])),
+      version: i.Version === undefined ? undefined : Number(i.Version.N)
+    })),
+    Result.mapError((error) => {
+      const first = Issue.first(error.issue)
+      return new UnreadableProfile({ custId, field: first.field, reason: first.message })
+    })
+  )
+
+/**
+ * The profile of a customer seen for the first time.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const empty = (custId: CustomerId): Profile => ({
+  custId,
+  totalTnValue: 0,
+  custStatus: "Normal",
+  applied: AppliedLog.empty,
+  version: undefined
+})

@@ -1,0 +1,169 @@
+/**
+ * One raw DynamoDB stream record → an INSERTed transaction, a skipped change, or a `MalformedRecord`
+ * that names the record and the field at fault. Decoded one record at a time, so one bad record
+ * never spoils its batch.
+ *
+ * @since 0.1.0
+ */
+import type { DynamoDBRecord } from "aws-lambda"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as Issue from "./Issue.js"
+import { CustomerId, DollarsFromText, IntegerText, type Transaction } from "./Transaction.js"
+
+/**
+ * A stream sequence number: 21 to 40 decimal digits in practice; any digit string is accepted and it is
+ * only ever compared as a `BigInt`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SequenceNumber = Schema.String.check(
+  Schema.isPattern(/^\d{1,64}$/, { message: "must be a string of decimal digits" })
+)
+
+const AttributeMap = Schema.Record(Schema.String, Schema.Unknown)
+
+/**
+ * The parts of a stream record this project reads (a loose envelope: other fields pass untouched).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Envelope = Schema.Struct({
+  eventID: Schema.optional(Schema.String),
+  eventName: Schema.Literals(["INSERT", "MODIFY", "REMOVE"]),
+  eventSource: Schema.optional(Schema.Literal("aws:dynamodb")),
+  dynamodb: Schema.Struct({
+    Keys: Schema.optional(AttributeMap),
+    NewImage: Schema.optional(AttributeMap),
+    SequenceNumber: Schema.optional(SequenceNumber)
+  })
+})
+
+/**
+ * The transaction attributes, from `NewImage` merged over `Keys`: the Jam's acceptance event carries
+ * `TnValue` in `Keys` and has no `NewImage`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Image = Schema.Struct({
+  CustID: Schema.Struct({ S: CustomerId }),
+  TnValue: Schema.Struct({ N: DollarsFromText }),
+  TnNum: Schema.optional(Schema.Struct({ N: IntegerText }))
+})
+
+/**
+ * A stream record that can never be applied: which record (as far as it can be told) and why.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MalformedRecord extends Schema.TaggedError<MalformedRecord>()("MalformedRecord", {
+  sequenceNumber: Schema.optional(Schema.String),
+  eventId: Schema.optional(Schema.String),
+  custId: Schema.optional(Schema.String),
+  tnNum: Schema.optional(Schema.String),
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `stream record ${this.sequenceNumber ?? this.eventId ?? "(no SequenceNumber)"} is malformed: ${this.reason}`
+  }
+}
+
+/**
+ * A decoded INSERT.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Insert {
+  readonly _tag: "Insert"
+  readonly transaction: Transaction
+}
+
+/**
+ * A MODIFY or REMOVE: not a new purchase, so not counted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Skipped {
+  readonly _tag: "Skipped"
+  readonly eventName: "MODIFY" | "REMOVE"
+  readonly sequenceNumber: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Change = Insert | Skipped
+
+const decodeEnvelope = Schema.decodeUnknownResult(Envelope)
+const decodeImage = Schema.decodeUnknownResult(Image)
+
+const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null
+
+const stringAt = (u: unknown, ...path: ReadonlyArray<string>): string | undefined => {
+  let at = u
+  for (const key of path) at = isRecord(at) ? at[key] : undefined
+  return typeof at === "string" ? at : undefined
+}
+
+/** What can be told of a record that failed to decode, so the error still names it. */
+const identify = (raw: unknown) => {
+  const image = (name: string) =>
+    stringAt(raw, "dynamodb", "NewImage", name, name === "CustID" ? "S" : "N") ??
+      stringAt(raw, "dynamodb", "Keys", name, name === "CustID" ? "S" : "N")
+  const sequenceNumber = stringAt(raw, "dynamodb", "SequenceNumber")
+  return {
+    ...(sequenceNumber === undefined ? {} : { sequenceNumber }),
+    ...(stringAt(raw, "eventID") === undefined ? {} : { eventId: stringAt(raw, "eventID") }),
+    ...(image("CustID") === undefined ? {} : { custId: image("CustID") }),
+    ...(image("TnNum") === undefined ? {} : { tnNum: image("TnNum") })
+  }
+}
+
+const malformed = (raw: unknown) => (error: Schema.SchemaError): MalformedRecord => {
+  const problem = Issue.first(error.issue)
+  const field = problem.field
+  const message = problem.message === "Missing key" ? "is missing" : problem.message
+  return new MalformedRecord({ ...identify(raw), field, reason: `${field}: ${message}` })
+}
+
+/**
+ * Decodes one raw stream record. MODIFY and REMOVE are `Skipped` without looking at their images.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (raw: unknown): Result.Result<Change, MalformedRecord> =>
+  decodeEnvelope(raw).pipe(
+    Result.mapError(malformed(raw)),
+    Result.flatMap(({ dynamodb: d, eventName }): Result.Result<Change, MalformedRecord> => {
+      if (eventName !== "INSERT") return Result.succeed({ _tag: "Skipped", eventName, sequenceNumber: d.SequenceNumber })
+      return decodeImage({ ...d.Keys, ...d.NewImage }).pipe(
+        Result.mapError(malformed(raw)),
+        Result.map((image) => ({
+          _tag: "Insert",
+          transaction: {
+            custId: image.CustID.S,
+            tnNum: image.TnNum?.N,
+            tnValue: image.TnValue.N,
+            sequenceNumber: d.SequenceNumber
+          }
+        }))
+      )
+    })
+  )
+
+/**
+ * A record in the shape `@types/aws-lambda` gives it, for code that builds events.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Raw = DynamoDBRecord

@@ -1,0 +1,81 @@
+/**
+ * One purchase as our code sees it: who bought, for how much, and the id that makes it countable once.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
+
+/**
+ * A customer id (`CustID`): a non-empty string.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CustomerId = Schema.String.check(Schema.isNonEmpty({ message: "must be a non-empty string" })).pipe(
+  Schema.brand("CustomerId")
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CustomerId = typeof CustomerId.Type
+
+const integerPattern = /^-?\d+$/
+
+/**
+ * A DynamoDB `N` holding an integer, kept as canonical decimal text: ids and sequence numbers may pass
+ * 2^53, and they are only ever compared, never added.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const IntegerText = Schema.String.check(Schema.isPattern(integerPattern, { message: "must be an integer" })).pipe(
+  Schema.decodeTo(
+    Schema.String,
+    SchemaTransformation.transform({ decode: (s) => BigInt(s).toString(), encode: (s) => s })
+  )
+)
+
+/**
+ * Whole dollars as a DynamoDB `N`: an integer from 0 up to `Number.MAX_SAFE_INTEGER`, so sums stay exact.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DollarsFromText = Schema.String.check(
+  Schema.isPattern(integerPattern, { message: "must be a whole number of dollars" })
+).pipe(
+  Schema.decodeTo(
+    Schema.Number.check(
+      Schema.isGreaterThanOrEqualTo(0, { message: "must not be negative" }),
+      Schema.isLessThanOrEqualTo(Number.MAX_SAFE_INTEGER, { message: "is too large to add exactly (over 2^53 - 1)" })
+    ),
+    SchemaTransformation.transform({ decode: (s) => Number(s), encode: (n) => String(n) })
+  )
+)
+
+/**
+ * One purchase. `tnNum` is absent only for events that never carried one (the Jam's acceptance event);
+ * `sequenceNumber` is absent for hand-made events.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Transaction {
+  readonly custId: CustomerId
+  readonly tnNum: string | undefined
+  readonly tnValue: number
+  readonly sequenceNumber: string | undefined
+}
+
+/**
+ * The key a transaction is counted under, once per customer: its `TnNum`, else its stream sequence
+ * number (a redelivered record keeps it), else `undefined` when nothing can tell a repeat apart.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const guardKey = (tx: Transaction): string | undefined =>
+  tx.tnNum ?? (tx.sequenceNumber === undefined ? undefined : `seq:${tx.sequenceNumber}`)

@@ -1,0 +1,24 @@
+import * as Batch from "@dyna/aws/Batch"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import { readFileSync } from "node:fs"
+import { parse, runScript } from "./runScript.js"
+
+const { positionals } = parse(`Usage: pnpm invoke <event.json>
+
+Runs the Lambda handler once, here, with the stream event in the file, against the configured
+tables (DynamoDB Local by default), and prints its response. Try: pnpm invoke events/jam-task1.json`, {}, {
+  min: 1,
+  max: 1
+})
+const file = positionals[0] ?? ""
+
+let event: unknown
+try {
+  event = JSON.parse(readFileSync(file, "utf8"))
+} catch (error) {
+  console.error(`error: cannot read ${file} as JSON: ${error instanceof Error ? error.message : String(error)}`)
+  process.exit(2)
+}
+
+await runScript(Batch.handle(event).pipe(Effect.flatMap((response) => Console.log(JSON.stringify(response)))))
