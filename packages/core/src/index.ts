@@ -12,6 +12,8 @@ export * as BatchResult from "./BatchResult.js"
 /** @since 0.1.0 */
 export * as Elite from "./Elite.js"
 /** @since 0.1.0 */
+export * as Events from "./Events.js"
+/** @since 0.1.0 */
 export * as Issue from "./Issue.js"
 /** @since 0.1.0 */
 export * as Plan from "./Plan.js"

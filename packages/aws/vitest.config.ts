@@ -1,0 +1,14 @@
+import { defineProject } from "vitest/config"
+
+export default defineProject({
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"] } },
+  test: {
+    name: "aws",
+    include: ["test/**/*.test.ts"],
+    // One in-memory DynamoDB Local for the whole project; each test file makes its own tables.
+    globalSetup: ["test/support/globalSetup.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000
+  }
+})

@@ -1,0 +1,86 @@
+import * as fc from "fast-check"
+import { assert, describe, it } from "vitest"
+import * as AppliedLog from "../src/AppliedLog.js"
+import * as Plan from "../src/Plan.js"
+import type { Profile } from "../src/Profile.js"
+import * as ProfileUpdate from "../src/ProfileUpdate.js"
+import type { CustomerId, Transaction } from "../src/Transaction.js"
+
+const custId = "c-1" as CustomerId
+const tx = (tnNum: string | undefined, tnValue: number): Transaction => ({ custId, tnNum, tnValue, sequenceNumber: undefined })
+const planOf = (txs: ReadonlyArray<Transaction>) => {
+  const plan = Plan.make(txs.map((transaction) => ({ _tag: "Insert", transaction })))[`customers`][0]
+  if (plan === undefined) throw new Error("empty plan")
+  return plan
+}
+const NOW = 1_800_000_000
+
+describe("ProfileUpdate.make", () => {
+  it("creates a profile for a new customer and sets the status from the total", () => {
+    const update = ProfileUpdate.make(undefined, planOf([tx("1", 600), tx("2", 400)]), NOW)
+    assert.strictEqual(update.next.totalTnValue, 1000)
+    assert.strictEqual(update.next.custStatus, "Elite")
+    assert.strictEqual(update.next.version, 1)
+    assert.deepStrictEqual([...update.next.applied.keys()], ["1", "2"])
+  })
+
+  it("stops at 999 as Normal and turns Elite at 1000", () => {
+    const first = ProfileUpdate.make(undefined, planOf([tx("1", 999)]), NOW)
+    assert.strictEqual(first.next.custStatus, "Normal")
+    const second = ProfileUpdate.make(first.next, planOf([tx("2", 1)]), NOW)
+    assert.strictEqual(second.next.custStatus, "Elite")
+    assert.strictEqual(second.next.totalTnValue, 1000)
+  })
+
+  it("counts a transaction already in the applied log as a duplicate and changes nothing", () => {
+    const first = ProfileUpdate.make(undefined, planOf([tx("1", 300)]), NOW)
+    const again = ProfileUpdate.make(first.next, planOf([tx("1", 300)]), NOW + 60)
+    assert.strictEqual(again.applied.length, 0)
+    assert.strictEqual(again.duplicates.length, 1)
+    assert.strictEqual(again.next, first.next)
+  })
+
+  it("adds to a profile the Jam made (no version, no log) and recomputes a stale status", () => {
+    const jam: Profile = { custId, totalTnValue: 950, custStatus: "Normal", applied: AppliedLog.empty, version: undefined }
+    const update = ProfileUpdate.make(jam, planOf([tx(undefined, 50)]), NOW)
+    assert.strictEqual(update.next.totalTnValue, 1000)
+    assert.strictEqual(update.next.custStatus, "Elite")
+    assert.strictEqual(update.unguarded.length, 1)
+    assert.strictEqual(update.next.version, 1)
+  })
+
+  it("sets aside a transaction that would take the total past 2^53 - 1", () => {
+    const rich: Profile = { custId, totalTnValue: Number.MAX_SAFE_INTEGER - 10, custStatus: "Elite", applied: AppliedLog.empty, version: 3 }
+    const update = ProfileUpdate.make(rich, planOf([tx("1", 11), tx("2", 10)]), NOW)
+    assert.deepStrictEqual(update.overflowing.map((t) => t.tnNum), ["1"])
+    assert.strictEqual(update.next.totalTnValue, Number.MAX_SAFE_INTEGER)
+  })
+
+  it("forgets applied keys older than the retention, keeps newer ones", () => {
+    const old: Profile = {
+      custId,
+      totalTnValue: 10,
+      custStatus: "Normal",
+      applied: AppliedLog.fromEntries([["old", NOW - AppliedLog.RETENTION_SECONDS - 1], ["recent", NOW - 60]]),
+      version: 1
+    }
+    const update = ProfileUpdate.make(old, planOf([tx("new", 1)]), NOW)
+    assert.deepStrictEqual([...update.next.applied.keys()].sort(), ["new", "recent"])
+  })
+
+  it("counts any sequence of deliveries of the same transactions exactly once", () => {
+    const arbTxs = fc.uniqueArray(fc.record({ n: fc.nat(50), v: fc.nat(400) }), { selector: (t) => t.n, minLength: 1, maxLength: 30 })
+    fc.assert(fc.property(arbTxs, fc.array(fc.nat(), { minLength: 1, maxLength: 8 }), (txs, cuts) => {
+      const all = txs.map(({ n, v }) => tx(String(n), v))
+      // Deliver overlapping slices, then everything again.
+      let profile: Profile | undefined
+      for (const cut of [...cuts, 0]) {
+        const start = cut % all.length
+        profile = ProfileUpdate.make(profile, planOf(all.slice(start).concat(all.slice(0, start))), NOW).next
+      }
+      const expected = all.reduce((s, t) => s + t.tnValue, 0)
+      assert.strictEqual(profile?.totalTnValue, expected)
+      assert.strictEqual(profile?.custStatus, expected >= 1000 ? "Elite" : "Normal")
+    }))
+  })
+})

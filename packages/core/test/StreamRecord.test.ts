@@ -1,0 +1,95 @@
+import * as Result from "effect/Result"
+import { assert, describe, it } from "vitest"
+import acceptance from "../../../events/jam-task1.json" with { type: "json" }
+import * as Events from "../src/Events.js"
+import * as StreamRecord from "../src/StreamRecord.js"
+
+const decodeOk = (raw: unknown) => {
+  const result = StreamRecord.decode(raw)
+  if (Result.isFailure(result)) assert.fail(`expected a decoded record, got: ${result.failure.reason}`)
+  return result.success
+}
+
+const decodeErr = (raw: unknown) => {
+  const result = StreamRecord.decode(raw)
+  if (Result.isSuccess(result)) assert.fail(`expected a MalformedRecord, got ${JSON.stringify(result.success)}`)
+  return result.failure
+}
+
+const withImage = (image: Record<string, unknown>, sequenceNumber = "111111111111111111111") => ({
+  eventName: "INSERT",
+  eventSource: "aws:dynamodb",
+  dynamodb: { NewImage: image, SequenceNumber: sequenceNumber }
+})
+
+describe("StreamRecord.decode", () => {
+  it("reads the Jam's acceptance event: TnValue in Keys, no NewImage, no TnNum, no SequenceNumber", () => {
+    assert.deepStrictEqual(decodeOk(acceptance.Records[0]), {
+      _tag: "Insert",
+      transaction: { custId: "task1test1record", tnNum: undefined, tnValue: 250, sequenceNumber: undefined }
+    } as StreamRecord.Change)
+  })
+
+  it("reads an INSERT from a NEW_IMAGE stream, TnNum as canonical text", () => {
+    const record = Events.insert({ custId: "c-1", tnNum: "0042", tnValue: 75, sequenceNumber: Events.sequenceNumber(7) })
+    assert.deepStrictEqual(decodeOk(record), {
+      _tag: "Insert",
+      transaction: { custId: "c-1", tnNum: "42", tnValue: 75, sequenceNumber: "100000000000000000007" }
+    } as StreamRecord.Change)
+  })
+
+  it("prefers NewImage over Keys", () => {
+    const record = { ...withImage({ CustID: { S: "new" }, TnValue: { N: "5" } }) }
+    const merged = { ...record, dynamodb: { ...record.dynamodb, Keys: { CustID: { S: "old" }, TnValue: { N: "9" } } } }
+    const change = decodeOk(merged)
+    assert.strictEqual(change._tag === "Insert" ? change.transaction.custId : undefined, "new")
+  })
+
+  it("skips MODIFY and REMOVE without reading their images", () => {
+    assert.deepStrictEqual(decodeOk({ eventName: "MODIFY", dynamodb: { SequenceNumber: "5" } }), {
+      _tag: "Skipped",
+      eventName: "MODIFY",
+      sequenceNumber: "5"
+    })
+    assert.strictEqual(decodeOk({ eventName: "REMOVE", dynamodb: {} })._tag, "Skipped")
+  })
+
+  const cases: ReadonlyArray<readonly [string, unknown, string, string]> = [
+    ["a float", withImage({ CustID: { S: "c" }, TnValue: { N: "12.5" } }), "TnValue.N", "whole number"],
+    ["NaN", withImage({ CustID: { S: "c" }, TnValue: { N: "NaN" } }), "TnValue.N", "whole number"],
+    ["text", withImage({ CustID: { S: "c" }, TnValue: { N: "twelve" } }), "TnValue.N", "whole number"],
+    ["Infinity", withImage({ CustID: { S: "c" }, TnValue: { N: "Infinity" } }), "TnValue.N", "whole number"],
+    ["a number past 2^53", withImage({ CustID: { S: "c" }, TnValue: { N: "9007199254740993" } }), "TnValue.N", "too large"],
+    ["a negative value", withImage({ CustID: { S: "c" }, TnValue: { N: "-5" } }), "TnValue.N", "negative"],
+    ["TnValue as a string attribute", withImage({ CustID: { S: "c" }, TnValue: { S: "12" } }), "TnValue.N", "missing"],
+    ["no TnValue", withImage({ CustID: { S: "c" } }), "TnValue", "missing"],
+    ["no CustID", withImage({ TnValue: { N: "1" } }), "CustID", "missing"],
+    ["an empty CustID", withImage({ CustID: { S: "" }, TnValue: { N: "1" } }), "CustID.S", "non-empty"],
+    ["CustID as a number", withImage({ CustID: { N: "7" }, TnValue: { N: "1" } }), "CustID.S", "missing"],
+    ["a TnNum that is not an integer", withImage({ CustID: { S: "c" }, TnNum: { N: "1.5" }, TnValue: { N: "1" } }), "TnNum.N", "integer"],
+    ["an unknown eventSource", { ...withImage({ CustID: { S: "c" }, TnValue: { N: "1" } }), eventSource: "aws:sqs" }, "eventSource", ""],
+    ["an unknown eventName", { eventName: "UPSERT", dynamodb: {} }, "eventName", ""],
+    ["no dynamodb section", { eventName: "INSERT" }, "dynamodb", "missing"],
+    ["a SequenceNumber that is not digits", withImage({ CustID: { S: "c" }, TnValue: { N: "1" } }, "12ab"), "dynamodb.SequenceNumber", "digits"],
+    ["null", null, "(record)", ""],
+    ["a string", "INSERT", "(record)", ""]
+  ]
+
+  for (const [name, raw, field, words] of cases) {
+    it(`rejects ${name}, naming the field`, () => {
+      const error = decodeErr(raw)
+      assert.strictEqual(error._tag, "MalformedRecord")
+      assert.strictEqual(error.field, field)
+      assert.include(error.reason, field)
+      assert.include(error.reason, words)
+    })
+  }
+
+  it("names the record of a malformed INSERT by sequence number, customer and transaction", () => {
+    const error = decodeErr(withImage({ CustID: { S: "c-9" }, TnNum: { N: "77" }, TnValue: { N: "1.5" } }, "123456789012345678901"))
+    assert.strictEqual(error.sequenceNumber, "123456789012345678901")
+    assert.strictEqual(error.custId, "c-9")
+    assert.strictEqual(error.tnNum, "77")
+    assert.include(error.message, "123456789012345678901")
+  })
+})
