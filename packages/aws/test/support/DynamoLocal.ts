@@ -1,0 +1,108 @@
+/**
+ * Real DynamoDB for tests: fresh tables on the project's DynamoDB Local, the live services over them,
+ * and a client with a fault-injection seam (SDK middleware) for throttling and crashes.
+ */
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import type { AttributeValue } from "@aws-sdk/client-dynamodb"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import { services } from "../../src/AppLayer.js"
+import { DynamoDb } from "../../src/DynamoDb.js"
+import * as Handler from "../../src/Handler.js"
+import { ensureStream, ensureTable, profilesTable, rejectedTable, transactionsTable } from "../../src/provision/TableSteps.js"
+import { Tables } from "../../src/Tables.js"
+
+export interface TableNames {
+  readonly transactions: string
+  readonly profiles: string
+  readonly rejected: string
+}
+
+export const endpoint = () => inject("dynamoEndpoint")
+
+/** Called before each SDK command is sent (`before`) and after its response arrived (`after`). */
+export interface Faults {
+  readonly before?: (command: string, input: Record<string, unknown>) => void
+  readonly after?: (command: string, input: Record<string, unknown>) => void
+}
+
+/** A real SDK client for the test instance, with the fault seam in its middleware stack. */
+export const client = (faults: Faults = {}) => {
+  const c = new DynamoDBClient({
+    endpoint: endpoint(),
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    maxAttempts: 1
+  })
+  c.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as Record<string, unknown>
+      faults.before?.(context.commandName ?? "", input)
+      const output = await next(args)
+      faults.after?.(context.commandName ?? "", input)
+      return output
+    },
+    { step: "initialize", name: "testFaults" }
+  )
+  return c
+}
+
+const baseLayer = (names: TableNames, sdk: DynamoDBClient) =>
+  Layer.mergeAll(
+    Layer.succeed(DynamoDb, DynamoDb.fromClient(sdk, endpoint())),
+    Tables.layer.pipe(
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({
+        TRANSACTIONS_TABLE: names.transactions,
+        PROFILES_TABLE: names.profiles,
+        REJECTED_TABLE: names.rejected
+      })))
+    )
+  )
+
+/** Fresh, empty tables (and the CustTransactions stream), named uniquely for one test. */
+export const freshTables = async (): Promise<TableNames> => {
+  const id = randomUUID().slice(0, 8)
+  const names = { transactions: `tx-${id}`, profiles: `profile-${id}`, rejected: `rejected-${id}` }
+  await Effect.runPromise(
+    Effect.gen(function*() {
+      yield* ensureTable(transactionsTable(names.transactions))
+      yield* ensureStream(names.transactions)
+      yield* ensureTable(profilesTable(names.profiles))
+      yield* ensureTable(rejectedTable(names.rejected))
+    }).pipe(Effect.provide(baseLayer(names, client())))
+  )
+  return names
+}
+
+/** Log lines a handler wrote, as structured objects. */
+export type LogLine = { readonly level: string; readonly message: unknown; readonly annotations: Record<string, unknown> }
+
+/** The live services over the given tables and client. */
+export const servicesLayer = (names: TableNames, sdk: DynamoDBClient = client(), logs: Array<LogLine> = []) =>
+  services.pipe(
+    Layer.provideMerge(baseLayer(names, sdk)),
+    Layer.provideMerge(Logger.layer([Logger.map(Logger.formatStructured, (line) => void logs.push(line))]))
+  )
+
+/** The real handler over the given tables; `logs` collects what it logged. */
+export const handler = (names: TableNames, options: { readonly faults?: Faults } = {}) => {
+  const logs: Array<LogLine> = []
+  const made = Handler.make(servicesLayer(names, client(options.faults), logs))
+  return { ...made, logs }
+}
+
+const plain = (av: AttributeValue | undefined): unknown =>
+  av === undefined ? undefined : av.N !== undefined ? Number(av.N) : av.S !== undefined ? av.S : av.M !== undefined ? av.M : av
+
+/** The profile row as stored, with numbers as numbers. */
+export const profileRow = async (names: TableNames, custId: string) => {
+  const out = await client().send(new GetItemCommand({ TableName: names.profiles, Key: { CustID: { S: custId } }, ConsistentRead: true }))
+  return out.Item === undefined ? undefined : Object.fromEntries(Object.entries(out.Item).map(([k, v]) => [k, plain(v)]))
+}
+
+export const putItem = (table: string, item: Record<string, AttributeValue>) =>
+  client().send(new PutItemCommand({ TableName: table, Item: item }))
