@@ -68,8 +68,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
                 ":applied": { M: applied },
                 ":next": { N: String(next.version ?? 1) },
                 ...(previous.version === undefined ? {} : { ":prev": { N: String(previous.version) } })
-              },
-              ReturnConsumedCapacity: "TOTAL"
+              }
             })
           ))).pipe(
             Effect.as(true),
