@@ -12,7 +12,7 @@ Lists the stream records the handler set aside as malformed, oldest first, with 
 await runScript(Effect.gen(function*() {
   const rejected = yield* (yield* Quarantine).list()
   for (const r of rejected) {
-    yield* Console.log(values.json === true ? JSON.stringify(r) : `${r.rejectedAt}  ${r.recordId}  ${r.custId ?? "-"}  ${r.reason}`)
+    yield* Console.log(values.json === true ? JSON.stringify(r) : `${r.rejectedAt}  ${r.recordId}  ${r.custId || "-"}  ${r.reason}`)
   }
   yield* Console.log(`${rejected.length} quarantined record(s).`)
 }))

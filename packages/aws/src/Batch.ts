@@ -46,17 +46,20 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   let quarantined = 0
 
   /** Quarantines one record; if even that fails, the record is delivered again rather than lost. */
-  const setAside = (rejection: Rejection, raw: unknown) =>
-    quarantine.put(rejection, raw).pipe(
+  const setAside = (rejection: Rejection, raw: unknown) => {
+    const { sequenceNumber, eventId, custId, tnNum, field, reason } = rejection
+    const facts = { sequenceNumber, eventId, custId, tnNum, field, reason }
+    return quarantine.put(rejection, raw).pipe(
       Effect.flatMap(() => {
         quarantined++
-        return Effect.logWarning("record quarantined").pipe(Effect.annotateLogs({ ...rejection }))
+        return Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts))
       }),
       Effect.catch((error) => {
-        failed.push({ sequenceNumber: rejection.sequenceNumber })
-        return Effect.logError("quarantine write failed").pipe(Effect.annotateLogs({ ...rejection, error: error.message }))
+        failed.push({ sequenceNumber })
+        return Effect.logError("quarantine write failed").pipe(Effect.annotateLogs({ ...facts, error: error.message }))
       })
     )
+  }
 
   if (!isObject(event) || !Array.isArray(event.Records)) {
     // Nothing to apply and nothing to retry; keep the event itself where an operator can see it.
