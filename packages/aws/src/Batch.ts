@@ -9,6 +9,7 @@ import * as StreamRecord from "@dyna/core/StreamRecord"
 import type { Transaction } from "@dyna/core/Transaction"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { ProfileStore } from "./ProfileStore.js"
 import { Quarantine, type Rejection } from "./Quarantine.js"
 
@@ -30,7 +31,7 @@ interface Failed {
   readonly sequenceNumber: string | undefined
 }
 
-const isObject = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null
+const decodeEvent = Schema.decodeUnknownResult(StreamRecord.Event)
 
 const txFields = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber })
 
@@ -41,7 +42,8 @@ const txFields = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, seq
 export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   const store = yield* ProfileStore
   const quarantine = yield* Quarantine
-  const records: ReadonlyArray<unknown> = isObject(event) && Array.isArray(event.Records) ? event.Records : []
+  const envelope = decodeEvent(event)
+  const records = Result.isSuccess(envelope) ? envelope.success.Records : []
   const failed: Array<Failed> = []
   let quarantined = 0
 
@@ -61,7 +63,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
     )
   }
 
-  if (!isObject(event) || !Array.isArray(event.Records)) {
+  if (Result.isFailure(envelope)) {
     // Nothing to apply and nothing to retry; keep the event itself where an operator can see it.
     yield* setAside({ field: "Records", reason: "Records: the event has no Records array" }, event)
   }

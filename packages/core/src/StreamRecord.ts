@@ -9,7 +9,7 @@ import type { DynamoDBRecord } from "aws-lambda"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Issue from "./Issue.js"
-import { CustomerId, DollarsFromText, IntegerText, type Transaction } from "./Transaction.js"
+import { Item, type Transaction } from "./Transaction.js"
 
 /**
  * A stream sequence number: 21 to 40 decimal digits in practice; any digit string is accepted and it is
@@ -42,17 +42,13 @@ export const Envelope = Schema.Struct({
 })
 
 /**
- * The transaction attributes, from `NewImage` merged over `Keys`: the Jam's acceptance event carries
- * `TnValue` in `Keys` and has no `NewImage`.
+ * A stream event: its records are decoded one at a time with {@link decode}, so one bad record never
+ * spoils its batch.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Image = Schema.Struct({
-  CustID: Schema.Struct({ S: CustomerId }),
-  TnValue: Schema.Struct({ N: DollarsFromText }),
-  TnNum: Schema.optional(Schema.Struct({ N: IntegerText }))
-})
+export const Event = Schema.Struct({ Records: Schema.Array(Schema.Unknown) })
 
 /**
  * A stream record that can never be applied: which record (as far as it can be told) and why.
@@ -103,7 +99,7 @@ export interface Skipped {
 export type Change = Insert | Skipped
 
 const decodeEnvelope = Schema.decodeUnknownResult(Envelope)
-const decodeImage = Schema.decodeUnknownResult(Image)
+const decodeImage = Schema.decodeUnknownResult(Item)
 
 const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> => typeof u === "object" && u !== null
 
@@ -145,6 +141,7 @@ export const decode = (raw: unknown): Result.Result<Change, MalformedRecord> =>
     Result.mapError(malformed(raw)),
     Result.flatMap(({ dynamodb: d, eventName }): Result.Result<Change, MalformedRecord> => {
       if (eventName !== "INSERT") return Result.succeed({ _tag: "Skipped", eventName, sequenceNumber: d.SequenceNumber })
+      // NewImage merged over Keys: the Jam's acceptance event carries TnValue in Keys and has no NewImage.
       return decodeImage({ ...d.Keys, ...d.NewImage }).pipe(
         Result.mapError(malformed(raw)),
         Result.map((image) => ({

@@ -57,6 +57,19 @@ export const DollarsFromText = Schema.String.check(
 )
 
 /**
+ * A CustTransactions item as DynamoDB holds it (and a stream image carries it). `TnNum` is optional
+ * because the Jam's acceptance event has none.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Item = Schema.Struct({
+  CustID: Schema.Struct({ S: CustomerId }),
+  TnValue: Schema.Struct({ N: DollarsFromText }),
+  TnNum: Schema.optional(Schema.Struct({ N: IntegerText }))
+})
+
+/**
  * One purchase. `tnNum` is absent only for events that never carried one (the Jam's acceptance event);
  * `sequenceNumber` is absent for hand-made events.
  *
