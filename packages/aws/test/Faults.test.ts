@@ -19,10 +19,6 @@ const handlerWith = (faults: DynamoLocal.Faults = {}) => {
   return h
 }
 
-let seq = 0
-const inserts = (custId: string, values: ReadonlyArray<readonly [tnNum: number, tnValue: number]>): Array<DynamoDBRecord> =>
-  values.map(([tnNum, tnValue]) => Events.insert({ custId, tnNum, tnValue, sequenceNumber: Events.sequenceNumber(++seq) }))
-
 /** Delivers a batch as Lambda does: again from the lowest reported failure, until none is reported. */
 const deliver = async (h: ReturnType<typeof handlerWith>, records: ReadonlyArray<DynamoDBRecord>) => {
   let pending = [...records]
@@ -42,7 +38,7 @@ describe("faults", () => {
   it("two handlers racing on one customer count every transaction once", async () => {
     const a = handlerWith()
     const b = handlerWith()
-    const records = inserts("racer", Array.from({ length: 40 }, (_, i) => [i + 1, (i + 1) * 10] as const))
+    const records = DynamoLocal.inserts("racer", Array.from({ length: 40 }, (_, i) => [i + 1, (i + 1) * 10] as const))
     // Overlapping slices, delivered to both handlers at once, several times over.
     const slices = [records.slice(0, 25), records.slice(15, 40), records.slice(5, 30), records]
     await Promise.all(slices.flatMap((slice) => [deliver(a, slice), deliver(b, slice)]))
@@ -60,10 +56,10 @@ describe("faults", () => {
       }
     })
     const event = Events.batch([
-      ...inserts("crash-a", [[1, 100]]),
-      ...inserts("crash-b", [[1, 200]]),
-      ...inserts("crash-c", [[1, 300]]),
-      ...inserts("crash-a", [[2, 1000]])
+      ...DynamoLocal.inserts("crash-a", [[1, 100]]),
+      ...DynamoLocal.inserts("crash-b", [[1, 200]]),
+      ...DynamoLocal.inserts("crash-c", [[1, 300]]),
+      ...DynamoLocal.inserts("crash-a", [[2, 1000]])
     ])
     await crashing.handler(event).catch(() => undefined)
     // Lambda delivers the whole batch again, to a fresh environment.
@@ -78,7 +74,7 @@ describe("faults", () => {
         if (command === "UpdateItemCommand" && ++calls <= 2) throw throttled()
       }
     })
-    assert.deepStrictEqual(await h.handler(Events.batch(inserts("throttled", [[1, 5], [2, 6]]))), { batchItemFailures: [] })
+    assert.deepStrictEqual(await h.handler(Events.batch(DynamoLocal.inserts("throttled", [[1, 5], [2, 6]]))), { batchItemFailures: [] })
     assert.strictEqual(await total("throttled"), 11)
   })
 
@@ -89,7 +85,7 @@ describe("faults", () => {
         if (command === "UpdateItemCommand" && key?.CustID?.S === "stuck") throw throttled()
       }
     })
-    const stuck = [...inserts("stuck", [[1, 10]]), ...inserts("fine", [[1, 20]]), ...inserts("stuck", [[2, 30]])]
+    const stuck = [...DynamoLocal.inserts("stuck", [[1, 10]]), ...DynamoLocal.inserts("fine", [[1, 20]]), ...DynamoLocal.inserts("stuck", [[2, 30]])]
     const response = await h.handler(Events.batch(stuck))
     const expected = [stuck[0], stuck[2]].map((r) => r?.dynamodb?.SequenceNumber)
     assert.deepStrictEqual(response.batchItemFailures.map((f) => f.itemIdentifier), expected)

@@ -6,19 +6,13 @@ import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { Quarantine } from "../src/Quarantine.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 
-let names: DynamoLocal.TableNames
-let live: ReturnType<typeof DynamoLocal.handler>
 let runtime: ManagedRuntime.ManagedRuntime<Quarantine, unknown>
 
-beforeAll(async () => {
-  names = await DynamoLocal.freshTables()
-  live = DynamoLocal.handler(names)
-  runtime = ManagedRuntime.make(DynamoLocal.servicesLayer(names))
+const ctx = DynamoLocal.useHandler()
+beforeAll(() => {
+  runtime = ManagedRuntime.make(DynamoLocal.servicesLayer(ctx.names))
 })
-afterAll(async () => {
-  await live.dispose()
-  await runtime.dispose()
-})
+afterAll(() => runtime.dispose())
 
 const listed = () => runtime.runPromise(Effect.gen(function*() {
   return yield* (yield* Quarantine).list()
@@ -45,10 +39,10 @@ describe("malformed records", () => {
   const event = { Records: [bad[0], good[0], bad[1], bad[2], good[1], bad[3]] }
 
   it("are quarantined with their reason while the rest of the batch applies, and nothing is retried", async () => {
-    const response = await live.handler(event as Parameters<typeof live.handler>[0])
+    const response = await ctx.live.handler(event as Parameters<typeof ctx.live.handler>[0])
     assert.deepStrictEqual(response, { batchItemFailures: [] })
-    assert.deepInclude(await DynamoLocal.profileRow(names, "q-1"), { TotalTnValue: 700 })
-    assert.deepInclude(await DynamoLocal.profileRow(names, "q-2"), { TotalTnValue: 300 })
+    assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "q-1"), { TotalTnValue: 700 })
+    assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "q-2"), { TotalTnValue: 300 })
 
     const rejected = await listed()
     assert.deepStrictEqual(rejected.map((r) => r.recordId).sort(), bad.map((r) => r.dynamodb.SequenceNumber).sort())
@@ -59,7 +53,7 @@ describe("malformed records", () => {
     assert.include(byId.get(Events.sequenceNumber(3))?.reason, "CustID")
     assert.include(byId.get(Events.sequenceNumber(4))?.reason, "too large")
     assert.deepStrictEqual(JSON.parse(byId.get(Events.sequenceNumber(2))?.rawRecord ?? "null"), bad[1])
-    assert.deepInclude(live.logs.filter((l) => l.message === "batch processed").at(-1)?.annotations, {
+    assert.deepInclude(ctx.live.logs.filter((l) => l.message === "batch processed").at(-1)?.annotations, {
       records: 6,
       applied: 2,
       quarantined: 4,
@@ -68,19 +62,19 @@ describe("malformed records", () => {
   })
 
   it("are not quarantined twice when the batch is delivered again", async () => {
-    await live.handler(event as Parameters<typeof live.handler>[0])
+    await ctx.live.handler(event as Parameters<typeof ctx.live.handler>[0])
     assert.strictEqual((await listed()).length, 4)
-    assert.deepInclude(await DynamoLocal.profileRow(names, "q-1"), { TotalTnValue: 700 })
+    assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "q-1"), { TotalTnValue: 700 })
   })
 
   it("an event without Records is kept in quarantine, not thrown", async () => {
-    const response = await live.handler({ hello: "world" } as unknown as Parameters<typeof live.handler>[0])
+    const response = await ctx.live.handler({ hello: "world" } as unknown as Parameters<typeof ctx.live.handler>[0])
     assert.deepStrictEqual(response, { batchItemFailures: [] })
     assert.isTrue((await listed()).some((r) => r.rawRecord === JSON.stringify({ hello: "world" })))
   })
 
   it("a record that cannot even be quarantined is reported for redelivery", async () => {
-    const h = DynamoLocal.handler(names, {
+    const h = DynamoLocal.handler(ctx.names, {
       faults: {
         before: (command) => {
           if (command === "PutItemCommand") {
@@ -90,7 +84,7 @@ describe("malformed records", () => {
       }
     })
     const broken = record(99, { CustID: { S: "q-3" }, TnValue: { N: "oops" } })
-    const response = await h.handler({ Records: [broken] } as unknown as Parameters<typeof live.handler>[0])
+    const response = await h.handler({ Records: [broken] } as unknown as Parameters<typeof ctx.live.handler>[0])
     await h.dispose()
     assert.deepStrictEqual(response.batchItemFailures, [{ itemIdentifier: Events.sequenceNumber(99) }])
   })

@@ -6,16 +6,9 @@ import {
   GetShardIteratorCommand
 } from "@aws-sdk/client-dynamodb-streams"
 import type { DynamoDBRecord } from "aws-lambda"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import * as DynamoLocal from "./support/DynamoLocal.js"
-
-let names: DynamoLocal.TableNames
-let live: ReturnType<typeof DynamoLocal.handler>
-beforeAll(async () => {
-  names = await DynamoLocal.freshTables()
-  live = DynamoLocal.handler(names)
-})
-afterAll(() => live.dispose())
+const ctx = DynamoLocal.useHandler()
 
 /** Every record on the table's stream so far, shaped as Lambda hands them to a function. */
 const streamRecords = async (): Promise<Array<DynamoDBRecord>> => {
@@ -24,7 +17,7 @@ const streamRecords = async (): Promise<Array<DynamoDBRecord>> => {
     region: "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" }
   })
-  const table = await DynamoLocal.client().send(new DescribeTableCommand({ TableName: names.transactions }))
+  const table = await DynamoLocal.client().send(new DescribeTableCommand({ TableName: ctx.names.transactions }))
   const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: table.Table?.LatestStreamArn }))
   const records: Array<DynamoDBRecord> = []
   for (const shard of StreamDescription?.Shards ?? []) {
@@ -55,7 +48,7 @@ describe("records from a real DynamoDB stream", () => {
     const rows = [["s-1", 1, 400], ["s-1", 2, 650], ["s-2", 1, 90]] as const
     for (const [custId, tnNum, tnValue] of rows) {
       await DynamoLocal.client().send(new PutItemCommand({
-        TableName: names.transactions,
+        TableName: ctx.names.transactions,
         Item: { CustID: { S: custId }, TnNum: { N: String(tnNum) }, TnValue: { N: String(tnValue) } }
       }))
     }
@@ -64,8 +57,8 @@ describe("records from a real DynamoDB stream", () => {
     assert.isDefined(records[0]?.dynamodb?.NewImage?.TnValue)
     assert.match(records[0]?.dynamodb?.SequenceNumber ?? "", /^\d{21,40}$/)
 
-    assert.deepStrictEqual(await live.handler({ Records: records }), { batchItemFailures: [] })
-    assert.deepInclude(await DynamoLocal.profileRow(names, "s-1"), { TotalTnValue: 1050, CustStatus: "Elite" })
-    assert.deepInclude(await DynamoLocal.profileRow(names, "s-2"), { TotalTnValue: 90, CustStatus: "Normal" })
+    assert.deepStrictEqual(await ctx.live.handler({ Records: records }), { batchItemFailures: [] })
+    assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "s-1"), { TotalTnValue: 1050, CustStatus: "Elite" })
+    assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "s-2"), { TotalTnValue: 90, CustStatus: "Normal" })
   })
 })

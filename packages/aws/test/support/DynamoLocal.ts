@@ -9,7 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
+import * as Events from "@dyna/core/Events"
+import type { DynamoDBRecord } from "aws-lambda"
+import { afterAll, beforeAll, inject } from "vitest"
 import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import * as Handler from "../../src/Handler.js"
@@ -106,3 +108,29 @@ export const profileRow = async (names: TableNames, custId: string) => {
 
 export const putItem = (table: string, item: Record<string, AttributeValue>) =>
   client().send(new PutItemCommand({ TableName: table, Item: item }))
+
+/**
+ * Fresh tables and a live handler over them for the whole test file, released after it. Read the
+ * fields inside tests: they are set once `beforeAll` has run.
+ */
+export const useHandler = () => {
+  const context = {} as { names: TableNames; live: ReturnType<typeof handler> }
+  beforeAll(async () => {
+    context.names = await freshTables()
+    context.live = handler(context.names)
+  })
+  afterAll(() => context.live.dispose())
+  return context
+}
+
+let lastSequence = 0
+
+/** A stream-style sequence number above every one handed out before in this test file. */
+export const nextSequenceNumber = () => Events.sequenceNumber(++lastSequence)
+
+/** INSERT records for one customer, each with a fresh, increasing sequence number. */
+export const inserts = (
+  custId: string,
+  values: ReadonlyArray<readonly [tnNum: number, tnValue: number]>
+): Array<DynamoDBRecord> =>
+  values.map(([tnNum, tnValue]) => Events.insert({ custId, tnNum, tnValue, sequenceNumber: nextSequenceNumber() }))
