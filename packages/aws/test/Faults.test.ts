@@ -1,4 +1,4 @@
-import { ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
+import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
@@ -36,13 +36,20 @@ const total = async (custId: string) => (await DynamoLocal.profileRow(names, cus
 
 describe("faults", () => {
   it("two handlers racing on one customer count every transaction once", async () => {
-    const a = handlerWith()
-    const b = handlerWith()
+    let lostRaces = 0
+    const counting: DynamoLocal.Faults = {
+      failed: (command, error) => {
+        if (command === "UpdateItemCommand" && (error as Error).name === "ConditionalCheckFailedException") lostRaces++
+      }
+    }
+    const a = handlerWith(counting)
+    const b = handlerWith(counting)
     const records = DynamoLocal.inserts("racer", Array.from({ length: 40 }, (_, i) => [i + 1, (i + 1) * 10] as const))
     // Overlapping slices, delivered to both handlers at once, several times over.
     const slices = [records.slice(0, 25), records.slice(15, 40), records.slice(5, 30), records]
     await Promise.all(slices.flatMap((slice) => [deliver(a, slice), deliver(b, slice)]))
     assert.strictEqual(await total("racer"), 10 * (40 * 41) / 2)
+    assert.isAbove(lostRaces, 0, "the handlers never actually raced")
     const row = await DynamoLocal.profileRow(names, "racer")
     assert.strictEqual(row?.CustStatus, "Elite")
   })
@@ -94,6 +101,20 @@ describe("faults", () => {
     // Lambda delivers from the lowest failure on: the applied record comes again and is not doubled.
     assert.deepStrictEqual(await handlerWith().handler(Events.batch(stuck)), { batchItemFailures: [] })
     assert.deepStrictEqual([await total("stuck"), await total("fine")], [40, 20])
+  })
+
+  it("reports a customer whose conditional write keeps losing, past the retries, for redelivery", async () => {
+    const h = handlerWith({
+      before: (command) => {
+        if (command === "UpdateItemCommand") {
+          throw new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} })
+        }
+      }
+    })
+    const records = DynamoLocal.inserts("contended", [[1, 10]])
+    const response = await h.handler(Events.batch(records))
+    assert.deepStrictEqual(response.batchItemFailures, [{ itemIdentifier: records[0]?.dynamodb?.SequenceNumber ?? "" }])
+    assert.include(JSON.stringify(h.logs), "kept changing under concurrent writers")
   })
 
   it("fails the whole invocation when a failing record has no SequenceNumber to report", async () => {

@@ -30,6 +30,8 @@ export const endpoint = () => inject("dynamoEndpoint")
 export interface Faults {
   readonly before?: (command: string, input: Record<string, unknown>) => void
   readonly after?: (command: string, input: Record<string, unknown>) => void
+  /** Sees every error a command met, injected or real (a lost conditional write, say). */
+  readonly failed?: (command: string, error: unknown) => void
 }
 
 /** A real SDK client for the test instance, with the fault seam in its middleware stack. */
@@ -43,10 +45,16 @@ export const client = (faults: Faults = {}) => {
   c.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>
-      faults.before?.(context.commandName ?? "", input)
-      const output = await next(args)
-      faults.after?.(context.commandName ?? "", input)
-      return output
+      const command = context.commandName ?? ""
+      try {
+        faults.before?.(command, input)
+        const output = await next(args)
+        faults.after?.(command, input)
+        return output
+      } catch (error) {
+        faults.failed?.(command, error)
+        throw error
+      }
     },
     { step: "initialize", name: "testFaults" }
   )
