@@ -2,7 +2,8 @@
  * What every script shares: flag parsing with `--help`, the local stack's configuration, and one
  * readable line (no stack trace) and exit code 1 when something fails.
  */
-import { AppLayer } from "@dyna/aws/AppLayer"
+import { withLogging } from "@dyna/aws/AppLayer"
+import * as Logging from "@dyna/aws/Logging"
 import * as LocalConfig from "@dyna/aws/local/LocalConfig"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
@@ -37,7 +38,7 @@ export const parse = <const O extends NonNullable<ParseArgsConfig["options"]>>(
 }
 
 /** The services scripts run on: the live layers, configured by the environment over local defaults. */
-export const ScriptLayer = AppLayer.pipe(Layer.provide(LocalConfig.layer), Layer.provideMerge(LocalConfig.layer))
+export const ScriptLayer = withLogging(Logging.stderr).pipe(Layer.provide(LocalConfig.layer), Layer.provideMerge(LocalConfig.layer))
 
 /** Runs a script's program; on failure prints its message alone and exits 1. */
 export const runScript = async <A, E>(

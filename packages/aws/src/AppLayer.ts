@@ -11,9 +11,13 @@ import { Tables } from "./Tables.js"
 /** The services a batch needs, over any `DynamoDb` and `Tables` (tests give DynamoDB Local's). */
 export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps)
 
-/** The services, the client and table names they run on (scripts use those too), and the JSON logger. */
-export const AppLayer = services.pipe(
-  Layer.provideMerge(Layer.mergeAll(DynamoDb.layer, Tables.layer)),
-  // provideMerge, not provide: the handler's own logs must go through the JSON logger too.
-  Layer.provideMerge(Logging.layer)
-)
+/** The services, the client and table names they run on (scripts use those too), and a logger. */
+export const withLogging = <E>(logging: Layer.Layer<never, E>) =>
+  services.pipe(
+    Layer.provideMerge(Layer.mergeAll(DynamoDb.layer, Tables.layer)),
+    // provideMerge, not provide: the handler's own logs must go through this logger too.
+    Layer.provideMerge(logging)
+  )
+
+/** What the Lambda function runs on: JSON logs on stdout. */
+export const AppLayer = withLogging(Logging.layer)

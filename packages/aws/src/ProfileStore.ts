@@ -82,6 +82,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         const update = ProfileUpdate.make(current, plan, now)
         if (update.applied.length === 0) return update
         if (yield* write(update)) return update
+        yield* Effect.logDebug("lost a race for the profile; reading it again").pipe(Effect.annotateLogs({ custId: plan.custId }))
         return yield* new LostRace({ custId: plan.custId })
       })
 
