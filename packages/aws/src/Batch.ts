@@ -2,7 +2,6 @@
  * One stream batch: decode → quarantine the malformed → plan per customer → apply each customer once →
  * report what must be delivered again. Every decision is the core's; this file does the I/O.
  */
-import type { DynamoDBBatchResponse } from "aws-lambda"
 import * as BatchResult from "@dyna/core/BatchResult"
 import * as Plan from "@dyna/core/Plan"
 import * as StreamRecord from "@dyna/core/StreamRecord"
@@ -70,6 +69,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
 
   // Pure: decode each record alone, then plan the good ones.
   const decoded = records.map((raw) => ({ raw, result: StreamRecord.decode(raw) }))
+  // The planner hands back the same Transaction objects, so each can find its raw record again.
   const rawOf = new Map<Transaction, unknown>()
   const changes: Array<StreamRecord.Change> = []
   const malformed: Array<{ raw: unknown; error: StreamRecord.MalformedRecord }> = []
@@ -139,5 +139,3 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
     Effect.tapError((error) => Effect.logError("failing the whole batch").pipe(Effect.annotateLogs({ error: error.message })))
   )
 })
-
-export type Response = DynamoDBBatchResponse

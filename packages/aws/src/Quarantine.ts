@@ -2,7 +2,7 @@
  * The quarantine: stream records that can never be applied, kept with their reason in a table an
  * operator can list, so a bad record is set aside instead of dropped or retried forever.
  */
-import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
+import { type AttributeValue, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
 import { createHash } from "node:crypto"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -95,7 +95,7 @@ export class Quarantine extends Context.Service<Quarantine, {
 
       const list = Effect.fn("Quarantine.list")(function*() {
         const items: Array<Rejected> = []
-        let startKey: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> | undefined
+        let startKey: Record<string, AttributeValue> | undefined
         do {
           const page = yield* Retry.onTransient(db.call("Scan", (c) =>
             c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey }))))
