@@ -1,0 +1,107 @@
+/**
+ * The commands as a user runs them: `pnpm provision` starts its own DynamoDB Local in the background
+ * (here on a free port, with its state in a temporary DYNA_HOME), the acceptance event goes through
+ * `pnpm invoke`, and every failure is one readable line with a non-zero exit code.
+ */
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { dirname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
+let env: NodeJS.ProcessEnv
+let home: string
+
+const freePort = () =>
+  new Promise<number>((done) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+
+/** Runs `pnpm <args>` from the repository root, as the README says. */
+const pnpm = (...args: ReadonlyArray<string>) => {
+  const result = spawnSync("pnpm", ["-s", ...args], { cwd: root, env, encoding: "utf8" })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), "dyna-home-"))
+  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await freePort()}`, DYNA_HOME: home }
+})
+
+afterAll(() => {
+  pnpm("local:stop")
+  rmSync(home, { recursive: true, force: true })
+})
+
+describe("the pnpm commands", () => {
+  it("say clearly that the local stack is not running", () => {
+    const result = pnpm("run", "profile", "task1test1record")
+    assert.strictEqual(result.code, 1)
+    assert.include(result.stderr, "DynamoDB is not reachable at")
+    assert.include(result.stderr, "pnpm provision")
+    assert.notInclude(result.stderr, "    at ")
+  })
+
+  it("provision the local stack step by step", () => {
+    const result = pnpm("provision")
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.match(result.stdout, /\[1\/5\] DynamoDB Local: started/)
+    assert.match(result.stdout, /table CustTransactions: created/)
+    assert.match(result.stdout, /stream on CustTransactions: created .*NEW_IMAGE/)
+    assert.match(result.stdout, /table CustProfile: created/)
+    assert.match(result.stdout, /CustTransactionsRejected \(quarantine\): created/)
+  })
+
+  it("are safe to run again", () => {
+    const result = pnpm("provision")
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.include(result.stdout, "Nothing to change")
+  })
+
+  it("run the acceptance event and show task1test1record as 250 / Normal", () => {
+    const invoked = pnpm("invoke", "events/jam-task1.json")
+    assert.strictEqual(invoked.code, 0, invoked.stderr)
+    assert.deepStrictEqual(JSON.parse(invoked.stdout), { batchItemFailures: [] })
+    const shown = pnpm("run", "profile", "task1test1record")
+    assert.strictEqual(shown.code, 0, shown.stderr)
+    assert.deepInclude(JSON.parse(shown.stdout), { CustID: "task1test1record", TotalTnValue: 250, CustStatus: "Normal" })
+  })
+
+  it("list what was quarantined", () => {
+    assert.strictEqual(pnpm("invoke", "events/batch-mixed.json").code, 0)
+    const listed = pnpm("quarantine")
+    assert.strictEqual(listed.code, 0, listed.stderr)
+    assert.include(listed.stdout, "TnValue.N: must be a whole number of dollars")
+    assert.include(listed.stdout, "2 quarantined record(s).")
+  })
+
+  it("say there is no profile, with exit code 1", () => {
+    const result = pnpm("run", "profile", "nobody-here")
+    assert.strictEqual(result.code, 1)
+    assert.include(result.stderr, 'no profile for CustID "nobody-here"')
+  })
+
+  it("answer --help and reject wrong arguments with the usage", () => {
+    for (const command of ["provision", "invoke", "run profile", "quarantine", "local:stop"]) {
+      const help = pnpm(...command.split(" "), "--help")
+      assert.strictEqual(help.code, 0, command)
+      assert.include(help.stdout, "Usage: pnpm", command)
+    }
+    const wrong = pnpm("invoke")
+    assert.strictEqual(wrong.code, 2)
+    assert.include(wrong.stderr, "expected 1 argument(s)")
+    assert.strictEqual(pnpm("provision", "--target", "mars").code, 2)
+    assert.strictEqual(pnpm("invoke", "no-such-file.json").code, 2)
+  })
+
+  it("stop the background DynamoDB Local", () => {
+    assert.include(pnpm("local:stop").stdout, "stopped")
+    assert.include(pnpm("local:stop").stdout, "not running")
+  })
+})
