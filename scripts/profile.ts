@@ -18,7 +18,7 @@ await runScript(Effect.gen(function*() {
     CustID: profile.custId,
     TotalTnValue: profile.totalTnValue,
     CustStatus: profile.custStatus,
-    ...(profile.version === undefined ? {} : { Version: profile.version }),
+    ...(profile.version === undefined ? {} : { ProfileVersion: profile.version }),
     AppliedTransactions: profile.applied.size
   }))
 }))

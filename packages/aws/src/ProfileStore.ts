@@ -1,6 +1,7 @@
 /**
  * CustProfile reads and the exactly-once write: one customer's planned transactions are counted with a
  * single conditional UpdateItem that moves the total, the status and the applied log together.
+ * Optimistic concurrency on `ProfileVersion`: anything else that writes TotalTnValue must bump it too.
  */
 import { GetItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import type { CustomerPlan } from "@dyna/core/Plan"
@@ -60,8 +61,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
               TableName: tables.profiles,
               Key: { CustID: { S: next.custId } },
               // SET only our attributes: the Jam's profiles carry names, emails and more, kept as they are.
-              UpdateExpression: "SET TotalTnValue = :total, CustStatus = :status, AppliedTn = :applied, Version = :next",
-              ConditionExpression: previous.version === undefined ? "attribute_not_exists(Version)" : "Version = :prev",
+              UpdateExpression: "SET TotalTnValue = :total, CustStatus = :status, AppliedTn = :applied, ProfileVersion = :next",
+              ConditionExpression: previous.version === undefined ? "attribute_not_exists(ProfileVersion)" : "ProfileVersion = :prev",
               ExpressionAttributeValues: {
                 ":total": { N: String(next.totalTnValue) },
                 ":status": { S: next.custStatus },

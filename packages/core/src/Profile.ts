@@ -50,7 +50,7 @@ export const Item = Schema.Struct({
   TotalTnValue: Schema.optional(Schema.Struct({ N: DollarsFromText })),
   CustStatus: Schema.optional(Schema.Struct({ S: Schema.String })),
   AppliedTn: Schema.optional(Schema.Struct({ M: Schema.Record(Schema.String, Schema.Struct({ N: Count })) })),
-  Version: Schema.optional(Schema.Struct({ N: Count }))
+  ProfileVersion: Schema.optional(Schema.Struct({ N: Count }))
 })
 
 /**
@@ -85,7 +85,7 @@ export const fromItem = (custId: string, item: unknown): Result.Result<Profile, 
       totalTnValue: i.TotalTnValue?.N ?? 0,
       custStatus: i.CustStatus?.S === "Elite" ? "Elite" : "Normal",
       applied: AppliedLog.fromEntries(Object.entries(i.AppliedTn?.M ?? {}).map(([k, v]) => [k, Number(v.N)])),
-      version: i.Version === undefined ? undefined : Number(i.Version.N)
+      version: i.ProfileVersion === undefined ? undefined : Number(i.ProfileVersion.N)
     })),
     Result.mapError((error) => {
       const first = Issue.first(error.issue)

@@ -10,7 +10,7 @@ describe("Profile.fromItem", () => {
       TotalTnValue: { N: "1200" },
       CustStatus: { S: "Elite" },
       AppliedTn: { M: { "7": { N: "1800000000" } } },
-      Version: { N: "4" }
+      ProfileVersion: { N: "4" }
     }
     const profile = Result.getOrThrow(Profile.fromItem("c-1", item))
     assert.strictEqual(profile.totalTnValue, 1200)
