@@ -1,13 +1,34 @@
 /**
- * Logging: one JSON object per line (what CloudWatch and `jq` read), the level from `LOG_LEVEL`
- * (Effect's names: `Debug`, `Info`, `Warn`, `Error`).
+ * Logging: one JSON object per line (what CloudWatch and `jq` read), the level from `LOG_LEVEL`.
  */
 import * as Config from "effect/Config"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
+import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 
-const level = Layer.effect(References.MinimumLogLevel, Config.LogLevel("LOG_LEVEL").pipe(Config.withDefault("Info")))
+const levels = ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "None"] as const
+
+/**
+ * Effect's level names in any case: Lambda and Powertools users write `DEBUG`, and a log level must
+ * never be the reason a function fails to start. Unknown names still fail, listing the valid ones.
+ */
+export const LogLevel = Schema.String.pipe(
+  Schema.decodeTo(
+    Schema.String,
+    SchemaTransformation.transform({
+      decode: (s) => levels.find((level) => level.toLowerCase() === s.trim().toLowerCase()) ?? s,
+      encode: (s) => s
+    })
+  ),
+  Schema.decodeTo(Schema.Literals(levels))
+)
+
+const level = Layer.effect(
+  References.MinimumLogLevel,
+  Config.schema(LogLevel, "LOG_LEVEL").pipe(Config.withDefault("Info" as const))
+)
 
 /** For Lambda: JSON lines on stdout, which CloudWatch keeps. */
 export const layer = Layer.mergeAll(Logger.layer([Logger.consoleJson]), level)
