@@ -111,23 +111,20 @@ const stringAt = (u: unknown, ...path: ReadonlyArray<string>): string | undefine
 
 /** What can be told of a record that failed to decode, so the error still names it. */
 const identify = (raw: unknown) => {
-  const image = (name: string) =>
-    stringAt(raw, "dynamodb", "NewImage", name, name === "CustID" ? "S" : "N") ??
-      stringAt(raw, "dynamodb", "Keys", name, name === "CustID" ? "S" : "N")
-  const sequenceNumber = stringAt(raw, "dynamodb", "SequenceNumber")
+  const image = (name: string, type: "S" | "N") =>
+    stringAt(raw, "dynamodb", "NewImage", name, type) ?? stringAt(raw, "dynamodb", "Keys", name, type)
   return {
-    ...(sequenceNumber === undefined ? {} : { sequenceNumber }),
-    ...(stringAt(raw, "eventID") === undefined ? {} : { eventId: stringAt(raw, "eventID") }),
-    ...(image("CustID") === undefined ? {} : { custId: image("CustID") }),
-    ...(image("TnNum") === undefined ? {} : { tnNum: image("TnNum") })
+    sequenceNumber: stringAt(raw, "dynamodb", "SequenceNumber"),
+    eventId: stringAt(raw, "eventID"),
+    custId: image("CustID", "S"),
+    tnNum: image("TnNum", "N")
   }
 }
 
 const malformed = (raw: unknown) => (error: Schema.SchemaError): MalformedRecord => {
   const problem = Issue.first(error.issue)
-  const field = problem.field
   const message = problem.message === "Missing key" ? "is missing" : problem.message
-  return new MalformedRecord({ ...identify(raw), field, reason: `${field}: ${message}` })
+  return new MalformedRecord({ ...identify(raw), field: problem.field, reason: `${problem.field}: ${message}` })
 }
 
 /**
