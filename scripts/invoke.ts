@@ -2,7 +2,7 @@ import * as Batch from "@dyna/aws/Batch"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
-import { parse, runScript } from "./runScript.js"
+import { parse, runScript, withTables } from "./runScript.js"
 
 const { positionals } = parse(`Usage: pnpm invoke <event.json>
 
@@ -21,4 +21,4 @@ try {
   process.exit(2)
 }
 
-await runScript(Batch.handle(event).pipe(Effect.flatMap((response) => Console.log(JSON.stringify(response)))))
+await runScript(withTables(Batch.handle(event)).pipe(Effect.flatMap((response) => Console.log(JSON.stringify(response)))))

@@ -1,14 +1,14 @@
 import { ProfileStore } from "@dyna/aws/ProfileStore"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { parse, runScript } from "./runScript.js"
+import { parse, runScript, withTables } from "./runScript.js"
 
 const { positionals } = parse(`Usage: pnpm run profile <CustID>   (pnpm 10 sends "pnpm profile" to npm's own command)
 
 Prints that customer's CustProfile as one JSON object, or says there is none (exit code 1).`, {}, { min: 1, max: 1 })
 const custId = positionals[0] ?? ""
 
-await runScript(Effect.gen(function*() {
+await runScript(withTables(Effect.gen(function*() {
   const profile = yield* (yield* ProfileStore).get(custId)
   if (profile === undefined) {
     yield* Console.error(`no profile for CustID ${JSON.stringify(custId)}`)
@@ -21,4 +21,4 @@ await runScript(Effect.gen(function*() {
     ...(profile.version === undefined ? {} : { ProfileVersion: profile.version }),
     AppliedTransactions: profile.applied.size
   }))
-}))
+})))

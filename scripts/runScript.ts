@@ -5,6 +5,8 @@
 import { withLogging } from "@dyna/aws/AppLayer"
 import * as Logging from "@dyna/aws/Logging"
 import * as LocalConfig from "@dyna/aws/local/LocalConfig"
+import { requireTables } from "@dyna/aws/provision/TableSteps"
+import { Tables } from "@dyna/aws/Tables"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -39,6 +41,17 @@ export const parse = <const O extends NonNullable<ParseArgsConfig["options"]>>(
 
 /** The services scripts run on: the live layers, configured by the environment over local defaults. */
 export const ScriptLayer = withLogging(Logging.stderr).pipe(Layer.provide(LocalConfig.layer), Layer.provideMerge(LocalConfig.layer))
+
+/**
+ * The configured tables must be there before a command reads or writes them: a stopped stack or a
+ * missing table is one clear sentence, not a batch of failed records.
+ */
+export const withTables = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const tables = yield* Tables
+    yield* requireTables([tables.transactions, tables.profiles, tables.rejected])
+    return yield* program
+  })
 
 /** Runs a script's program; on failure prints its message alone and exits 1. */
 export const runScript = async <A, E>(

@@ -41,11 +41,13 @@ afterAll(() => {
 
 describe("the pnpm commands", () => {
   it("say clearly that the local stack is not running", () => {
-    const result = pnpm("run", "profile", "task1test1record")
-    assert.strictEqual(result.code, 1)
-    assert.include(result.stderr, "DynamoDB is not reachable at")
-    assert.include(result.stderr, "pnpm provision")
-    assert.notInclude(result.stderr, "    at ")
+    for (const command of [["run", "profile", "task1test1record"], ["invoke", "events/jam-task1.json"]]) {
+      const result = pnpm(...command)
+      assert.strictEqual(result.code, 1, command.join(" "))
+      assert.include(result.stderr, "DynamoDB is not reachable at")
+      assert.include(result.stderr, "pnpm provision")
+      assert.notInclude(result.stderr, "    at ")
+    }
   })
 
   it("provision the local stack step by step", () => {
@@ -79,6 +81,16 @@ describe("the pnpm commands", () => {
     assert.strictEqual(listed.code, 0, listed.stderr)
     assert.include(listed.stdout, "TnValue.N: must be a whole number of dollars")
     assert.include(listed.stdout, "2 quarantined record(s).")
+  })
+
+  it("name a configured table that was never provisioned", () => {
+    const result = spawnSync("pnpm", ["-s", "run", "profile", "x"], {
+      cwd: root,
+      env: { ...env, PROFILES_TABLE: "NeverMade" },
+      encoding: "utf8"
+    })
+    assert.strictEqual(result.status, 1)
+    assert.include(result.stderr, "table NeverMade does not exist; run `pnpm provision` first")
   })
 
   it("say there is no profile, with exit code 1", () => {

@@ -12,6 +12,7 @@ import {
   waitUntilTableExists
 } from "@aws-sdk/client-dynamodb"
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { DynamoDb } from "../DynamoDb.js"
 import * as Retry from "../Retry.js"
 import type { Outcome } from "./Step.js"
@@ -116,3 +117,17 @@ export const ensureStream = (name: string) =>
       detail: replacing ? `view type ${spec?.StreamViewType} → NEW_IMAGE` : "NEW_IMAGE"
     } satisfies Outcome
   })
+
+/** A table the configuration names is missing: nothing was provisioned there yet. */
+export class MissingTable extends Schema.TaggedError<MissingTable>()("MissingTable", { table: Schema.String }) {
+  override get message() {
+    return `table ${this.table} does not exist; run \`pnpm provision\` first`
+  }
+}
+
+/** Checks, before a command does any work, that DynamoDB answers and the named tables exist. */
+export const requireTables = (names: ReadonlyArray<string>) =>
+  Effect.forEach(names, (name) =>
+    describeTable(name).pipe(
+      Effect.flatMap((table) => (table === undefined ? Effect.fail(new MissingTable({ table: name })) : Effect.void))
+    ), { discard: true })
