@@ -15,24 +15,31 @@ import { Quarantine, type Rejection } from "./Quarantine.js"
 /** How many customers (and quarantine writes) are in flight at once within one batch. */
 const CONCURRENCY = 10
 
-/** The counts in the one log line each invocation writes. */
-export interface Summary {
-  readonly records: number
+/** What handling one part of a batch came to; the parts add up to the invocation's log line. */
+interface Tally {
   readonly applied: number
   readonly duplicates: number
-  readonly skipped: number
-  readonly quarantined: number
-  readonly failed: number
   readonly unguarded: number
+  readonly quarantined: number
+  /** Records to deliver again, by sequence number (`undefined` when a record has none). */
+  readonly failed: ReadonlyArray<string | undefined>
 }
 
-interface Failed {
-  readonly sequenceNumber: string | undefined
-}
+const nothing: Tally = { applied: 0, duplicates: 0, unguarded: 0, quarantined: 0, failed: [] }
+
+const add = (a: Tally, b: Tally): Tally => ({
+  applied: a.applied + b.applied,
+  duplicates: a.duplicates + b.duplicates,
+  unguarded: a.unguarded + b.unguarded,
+  quarantined: a.quarantined + b.quarantined,
+  failed: [...a.failed, ...b.failed]
+})
+
+const total = (tallies: ReadonlyArray<Tally>): Tally => tallies.reduce(add, nothing)
 
 const decodeEvent = Schema.decodeUnknownResult(StreamRecord.Event)
 
-const txFields = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber })
+const identity = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber })
 
 /**
  * Handles one invocation's event. Fails only with `UnreportableFailure` (a record that must be retried
@@ -41,101 +48,110 @@ const txFields = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, seq
 export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   const store = yield* ProfileStore
   const quarantine = yield* Quarantine
-  const envelope = decodeEvent(event)
-  const records = Result.isSuccess(envelope) ? envelope.success.Records : []
-  const failed: Array<Failed> = []
-  let quarantined = 0
 
   /** Quarantines one record; if even that fails, the record is delivered again rather than lost. */
-  const setAside = (rejection: Rejection, raw: unknown) => {
+  const setAside = (rejection: Rejection, raw: unknown): Effect.Effect<Tally> => {
     const { sequenceNumber, eventId, custId, tnNum, field, reason } = rejection
     const facts = { sequenceNumber, eventId, custId, tnNum, field, reason }
     return quarantine.put(rejection, raw).pipe(
-      Effect.flatMap(() => {
-        quarantined++
-        return Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts))
-      }),
-      Effect.catch((error) => {
-        failed.push({ sequenceNumber })
-        return Effect.logError("quarantine write failed").pipe(Effect.annotateLogs({ ...facts, error: error.message }))
-      })
+      Effect.flatMap(() => Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts))),
+      Effect.as({ ...nothing, quarantined: 1 }),
+      Effect.catch((error) =>
+        Effect.logError("quarantine write failed").pipe(
+          Effect.annotateLogs({ ...facts, error: error.message }),
+          Effect.as({ ...nothing, failed: [sequenceNumber] })
+        )
+      )
     )
   }
 
+  const setAsideAll = (rejections: ReadonlyArray<readonly [Rejection, unknown]>) =>
+    Effect.forEach(rejections, ([rejection, raw]) => setAside(rejection, raw), { concurrency: CONCURRENCY }).pipe(
+      Effect.map(total)
+    )
+
+  const envelope = decodeEvent(event)
   if (Result.isFailure(envelope)) {
     // Nothing to apply and nothing to retry; keep the event itself where an operator can see it.
-    yield* setAside({ field: "Records", reason: "Records: the event has no Records array" }, event)
+    const tally = yield* setAside({ field: "Records", reason: "Records: the event has no Records array" }, event)
+    return yield* report(0, 0, tally)
   }
 
   // Pure: decode each record alone, then plan the good ones.
-  const decoded = records.map((raw) => ({ raw, result: StreamRecord.decode(raw) }))
-  // The planner hands back the same Transaction objects, so each can find its raw record again.
   const rawOf = new Map<Transaction, unknown>()
   const changes: Array<StreamRecord.Change> = []
-  const malformed: Array<{ raw: unknown; error: StreamRecord.MalformedRecord }> = []
-  for (const { raw, result } of decoded) {
-    if (Result.isFailure(result)) malformed.push({ raw, error: result.failure })
+  const malformed: Array<readonly [Rejection, unknown]> = []
+  for (const raw of envelope.success.Records) {
+    const result = StreamRecord.decode(raw)
+    if (Result.isFailure(result)) malformed.push([result.failure, raw])
     else {
       changes.push(result.success)
+      // The planner hands back these same Transaction objects, so each can find its raw record again.
       if (result.success._tag === "Insert") rawOf.set(result.success.transaction, raw)
     }
   }
   const plan = Plan.make(changes)
 
-  let applied = 0
-  let duplicates = 0
-  let unguarded = 0
-  yield* Effect.forEach(malformed, ({ error, raw }) => setAside(error, raw), { concurrency: CONCURRENCY, discard: true })
-  yield* Effect.forEach(plan.customers, (customer) =>
-    store.apply(customer).pipe(
+  const applyCustomer = (customer: Plan.CustomerPlan): Effect.Effect<Tally> => {
+    const records = [...customer.transactions, ...customer.repeats]
+    return store.apply(customer).pipe(
       Effect.matchEffect({
         onSuccess: (update) =>
           Effect.gen(function*() {
-            applied += update.applied.length
-            duplicates += update.duplicates.length + customer.repeats.length
-            unguarded += update.unguarded.length
             for (const tx of update.unguarded) {
               yield* Effect.logWarning("applied unguarded: no TnNum or SequenceNumber to recognise a repeat by")
                 .pipe(Effect.annotateLogs({ custId: tx.custId, tnValue: tx.tnValue }))
             }
-            yield* Effect.forEach(update.overflowing, (tx) =>
-              setAside({
-                ...txFields(tx),
-                field: "TnValue",
-                reason: `TnValue: ${tx.tnValue} would take TotalTnValue past 2^53 - 1, where sums stop being exact`
-              }, rawOf.get(tx)), { discard: true })
+            const overflowing = yield* setAsideAll(update.overflowing.map((tx) => [{
+              ...identity(tx),
+              field: "TnValue",
+              reason: `TnValue: ${tx.tnValue} would take TotalTnValue past 2^53 - 1, where sums stop being exact`
+            }, rawOf.get(tx)]))
+            return add(overflowing, {
+              ...nothing,
+              applied: update.applied.length,
+              duplicates: update.duplicates.length + customer.repeats.length,
+              unguarded: update.unguarded.length
+            })
           }),
         onFailure: (error) =>
           error._tag === "UnreadableProfile"
             // The profile, not the record, is broken; no retry mends it, so the records wait in quarantine.
-            ? Effect.forEach([...customer.transactions, ...customer.repeats], (tx) =>
-              setAside({ ...txFields(tx), field: `CustProfile.${error.field}`, reason: error.message }, rawOf.get(tx)), {
-              discard: true
-            })
-            : Effect.gen(function*() {
-              for (const tx of [...customer.transactions, ...customer.repeats]) failed.push(tx)
-              yield* Effect.logError("customer update failed; records will be delivered again").pipe(
-                Effect.annotateLogs({
-                  custId: customer.custId,
-                  tnNums: customer.transactions.map((tx) => tx.tnNum ?? null),
-                  error: error.message
-                })
-              )
-            })
+            ? setAsideAll(records.map((tx) => [
+              { ...identity(tx), field: `CustProfile.${error.field}`, reason: error.message },
+              rawOf.get(tx)
+            ]))
+            : Effect.logError("customer update failed; records will be delivered again").pipe(
+              Effect.annotateLogs({
+                custId: customer.custId,
+                tnNums: customer.transactions.map((tx) => tx.tnNum ?? null),
+                error: error.message
+              }),
+              Effect.as({ ...nothing, failed: records.map((tx) => tx.sequenceNumber) })
+            )
       })
-    ), { concurrency: CONCURRENCY, discard: true })
-
-  const summary: Summary = {
-    records: records.length,
-    applied,
-    duplicates,
-    skipped: plan.skipped.length,
-    quarantined,
-    failed: failed.length,
-    unguarded
+    )
   }
-  yield* Effect.logInfo("batch processed").pipe(Effect.annotateLogs({ ...summary }))
-  return yield* Effect.fromResult(BatchResult.fromFailures(failed)).pipe(
+
+  const [quarantined, applied] = yield* Effect.all([
+    setAsideAll(malformed),
+    Effect.forEach(plan.customers, applyCustomer, { concurrency: CONCURRENCY }).pipe(Effect.map(total))
+  ])
+  return yield* report(envelope.success.Records.length, plan.skipped.length, add(quarantined, applied))
+})
+
+/** Writes the invocation's one summary line and turns its failures into Lambda's response. */
+const report = (records: number, skipped: number, tally: Tally) =>
+  Effect.logInfo("batch processed").pipe(
+    Effect.annotateLogs({
+      records,
+      applied: tally.applied,
+      duplicates: tally.duplicates,
+      skipped,
+      quarantined: tally.quarantined,
+      failed: tally.failed.length,
+      unguarded: tally.unguarded
+    }),
+    Effect.andThen(Effect.fromResult(BatchResult.fromFailures(tally.failed))),
     Effect.tapError((error) => Effect.logError("failing the whole batch").pipe(Effect.annotateLogs({ error: error.message })))
   )
-})

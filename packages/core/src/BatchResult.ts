@@ -36,18 +36,19 @@ export const compareSequenceNumbers = (a: string, b: string): number => {
 }
 
 /**
- * The response for a batch in which the given records failed transiently: each sequence number once,
- * lowest first (Lambda resumes from the lowest).
+ * The response for a batch in which the records with these sequence numbers failed transiently
+ * (`undefined` for a record without one): each sequence number once, lowest first (Lambda resumes
+ * from the lowest).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const fromFailures = (
-  failed: ReadonlyArray<{ readonly sequenceNumber: string | undefined }>
+  failed: ReadonlyArray<string | undefined>
 ): Result.Result<DynamoDBBatchResponse, UnreportableFailure> => {
-  const unnamed = failed.filter((f) => f.sequenceNumber === undefined).length
+  const unnamed = failed.filter((s) => s === undefined).length
   if (unnamed > 0) return Result.fail(new UnreportableFailure({ records: unnamed }))
-  const ids = [...new Set(failed.flatMap((f) => (f.sequenceNumber === undefined ? [] : [f.sequenceNumber])))]
+  const ids = [...new Set(failed.flatMap((s) => (s === undefined ? [] : [s])))]
   return Result.succeed({
     batchItemFailures: ids.sort(compareSequenceNumbers).map((itemIdentifier) => ({ itemIdentifier }))
   })

@@ -6,10 +6,10 @@ import * as BatchResult from "../src/BatchResult.js"
 describe("BatchResult.fromFailures", () => {
   it("reports each failed sequence number once, lowest first, compared as numbers not text", () => {
     const result = BatchResult.fromFailures([
-      { sequenceNumber: "300000000000000000000001" },
-      { sequenceNumber: "99999999999999999999" },
-      { sequenceNumber: "300000000000000000000001" },
-      { sequenceNumber: "300000000000000000000000" }
+      "300000000000000000000001",
+      "99999999999999999999",
+      "300000000000000000000001",
+      "300000000000000000000000"
     ])
     assert.deepStrictEqual(Result.getOrThrow(result).batchItemFailures.map((f) => f.itemIdentifier), [
       "99999999999999999999",
@@ -23,7 +23,7 @@ describe("BatchResult.fromFailures", () => {
   })
 
   it("refuses to report a failure without a sequence number, so the invocation fails instead", () => {
-    const result = BatchResult.fromFailures([{ sequenceNumber: "5" }, { sequenceNumber: undefined }])
+    const result = BatchResult.fromFailures(["5", undefined])
     assert.isTrue(Result.isFailure(result))
     if (Result.isFailure(result)) assert.strictEqual(result.failure.records, 1)
   })
