@@ -1,6 +1,7 @@
 import { defineProject } from "vitest/config"
 
 export default defineProject({
+  resolve: { conditions: ["source"] },
   test: {
     name: "scripts",
     include: ["test/**/*.test.ts"],

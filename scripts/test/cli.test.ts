@@ -3,9 +3,10 @@
  * (here on a free port, with its state in a temporary DYNA_HOME), the acceptance event goes through
  * `pnpm invoke`, and every failure is one readable line with a non-zero exit code.
  */
+import { freePort } from "@dyna/aws/local/DynamoDbLocal"
+import * as Effect from "effect/Effect"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -15,14 +16,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
 let env: NodeJS.ProcessEnv
 let home: string
 
-const freePort = () =>
-  new Promise<number>((done) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => done(typeof address === "object" && address !== null ? address.port : 0))
-    })
-  })
-
 /** Runs `pnpm <args>` from the repository root, as the README says. */
 const pnpm = (...args: ReadonlyArray<string>) => {
   const result = spawnSync("pnpm", ["-s", ...args], { cwd: root, env, encoding: "utf8" })
@@ -31,7 +24,7 @@ const pnpm = (...args: ReadonlyArray<string>) => {
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "dyna-home-"))
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await freePort()}`, DYNA_HOME: home }
+  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await Effect.runPromise(freePort)}`, DYNA_HOME: home }
 })
 
 afterAll(() => {

@@ -59,7 +59,8 @@ export const kindOf = (cause: unknown): ErrorKind => {
 /** Where a client sends its requests, for messages: the configured endpoint or the region's. */
 const endpointLabel = (endpoint: string | undefined, region: string) => endpoint ?? `dynamodb.${region}.amazonaws.com`
 
-const isLoopback = (endpoint: string) => {
+/** Whether an endpoint URL points at this machine (where DynamoDB Local runs). */
+export const isLoopback = (endpoint: string) => {
   try {
     const host = new URL(endpoint).hostname
     return host === "localhost" || host === "[::1]" || host.startsWith("127.")

@@ -4,14 +4,12 @@
  */
 import type { ConfigError } from "effect/Config"
 import * as Effect from "effect/Effect"
-import type { DynamoDb, DynamoDbError } from "../DynamoDb.js"
+import { type DynamoDb, type DynamoDbError, isLoopback } from "../DynamoDb.js"
 import { isListening, LocalStackError, startInBackground } from "../local/DynamoDbLocal.js"
 import * as LocalConfig from "../local/LocalConfig.js"
 import { Tables } from "../Tables.js"
 import type { Outcome, Step } from "./Step.js"
 import { ensureStream, ensureTable, profilesTable, rejectedTable, transactionsTable } from "./TableSteps.js"
-
-const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"])
 
 /** Reuses whatever DynamoDB listens at the endpoint; starts ours in the background when nothing does. */
 export const ensureDynamoDbLocal = Effect.gen(function*() {
@@ -24,7 +22,7 @@ export const ensureDynamoDbLocal = Effect.gen(function*() {
   if (yield* isListening(url.hostname.replace(/^\[|\]$/g, ""), port)) {
     return { action: "unchanged", resource: endpoint, detail: "already listening" } satisfies Outcome
   }
-  if (!loopbackHosts.has(url.hostname)) {
+  if (!isLoopback(endpoint)) {
     return yield* new LocalStackError({ message: `nothing answers at ${endpoint}, and it is not on this machine to start` })
   }
   const pid = yield* startInBackground({ port, dataDir, pidFile })
