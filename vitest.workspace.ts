@@ -3,3 +3,12 @@
  * imported by vitest.config.ts (`test.projects`), so a package left out here runs no tests at all.
  */
 export const projects = ["packages/core", "packages/aws", "scripts"]
+
+/**
+ * Workspace packages resolve to their TypeScript sources (their "source" export condition), in
+ * vitest's SSR resolution too, so no test depends on a prior build. Spread into each project's config.
+ */
+export const sourceResolution = {
+  resolve: { conditions: ["source"] },
+  ssr: { resolve: { conditions: ["source"] } }
+}

@@ -40,7 +40,7 @@ export const parse = <const O extends NonNullable<ParseArgsConfig["options"]>>(
 }
 
 /** The services scripts run on: the live layers, configured by the environment over local defaults. */
-export const ScriptLayer = withLogging(Logging.stderr).pipe(Layer.provide(LocalConfig.layer), Layer.provideMerge(LocalConfig.layer))
+export const ScriptLayer = withLogging(Logging.stderr).pipe(Layer.provideMerge(LocalConfig.layer))
 
 /**
  * The configured tables must be there before a command reads or writes them: a stopped stack or a

@@ -1,9 +1,8 @@
 import { defineProject } from "vitest/config"
+import { sourceResolution } from "../vitest.workspace.js"
 
 export default defineProject({
-  // Workspace packages resolve to their TypeScript sources (see their "source" export condition).
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
+  ...sourceResolution,
   test: {
     name: "scripts",
     include: ["test/**/*.test.ts"],

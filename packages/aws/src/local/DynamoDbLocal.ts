@@ -39,10 +39,18 @@ export const freePort: Effect.Effect<number> = Effect.callback<number>((resume) 
   })
 })
 
-/** Waits for the JVM to open its port; fails early with the reason if the process dies first. */
+const javaMissing = (child: ChildProcess) =>
+  Effect.callback<never, LocalStackError>((resume) => {
+    child.once("error", (error) =>
+      resume(Effect.fail(
+        new LocalStackError({ message: `cannot start DynamoDB Local: ${error.message} (it needs Java 17 on the PATH)` })
+      )))
+  })
+
+/** Waits for the JVM to open its port; fails early with the reason if Java is missing or the process dies. */
 const awaitListening = (child: ChildProcess, port: number) => {
   const exited = () => child.exitCode !== null || child.signalCode !== null
-  return Effect.gen(function*() {
+  const listening = Effect.gen(function*() {
     if (exited()) {
       return yield* new LocalStackError({
         message: `DynamoDB Local exited at start (code ${child.exitCode ?? child.signalCode}); is port ${port} taken?`
@@ -57,15 +65,8 @@ const awaitListening = (child: ChildProcess, port: number) => {
       while: () => !exited()
     })
   )
+  return Effect.raceFirst(listening, javaMissing(child))
 }
-
-const javaMissing = (child: ChildProcess) =>
-  Effect.callback<never, LocalStackError>((resume) => {
-    child.once("error", (error) =>
-      resume(Effect.fail(
-        new LocalStackError({ message: `cannot start DynamoDB Local: ${error.message} (it needs Java 17 on the PATH)` })
-      )))
-  })
 
 /**
  * Starts DynamoDB Local detached from this process, keeping its data in `dataDir`, and records its pid
@@ -77,7 +78,7 @@ export const startInBackground = (options: { readonly port: number; readonly dat
     mkdirSync(dirname(options.pidFile), { recursive: true })
     // -sharedDb: one database whatever credentials and region a client uses.
     const child = spawn({ detached: true, stdio: "ignore", path: options.dataDir, port: options.port, sharedDb: true })
-    yield* Effect.raceFirst(awaitListening(child, options.port), javaMissing(child))
+    yield* awaitListening(child, options.port)
     child.unref()
     writeFileSync(options.pidFile, `${child.pid}\n`)
     return child.pid ?? 0
@@ -90,7 +91,7 @@ export const scopedInMemory = Effect.gen(function*() {
     Effect.sync(() => spawn({ port, sharedDb: true, stdio: "ignore" })),
     (child) => Effect.sync(() => child.kill("SIGKILL"))
   )
-  yield* Effect.raceFirst(awaitListening(child, port), javaMissing(child))
+  yield* awaitListening(child, port)
   return { port, endpoint: `http://127.0.0.1:${port}` }
 })
 

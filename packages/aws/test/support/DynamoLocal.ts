@@ -102,7 +102,9 @@ export const servicesLayer = (names: TableNames, sdk: DynamoDBClient = client(),
 export const handler = (names: TableNames, options: { readonly faults?: Faults } = {}) => {
   const logs: Array<LogLine> = []
   const made = Handler.make(servicesLayer(names, client(options.faults), logs))
-  return { ...made, logs }
+  /** The counts of each invocation's "batch processed" line, oldest first. */
+  const summaries = () => logs.filter((l) => l.message === "batch processed").map((l) => l.annotations)
+  return { ...made, logs, summaries }
 }
 
 const plain = (av: AttributeValue | undefined): unknown =>
