@@ -16,3 +16,18 @@ export const isTransient = (error: DynamoDbError): boolean => error.kind === "Tr
 /** Retries a DynamoDB call on `transient` while its failures are transient. */
 export const onTransient = <A, R>(effect: Effect.Effect<A, DynamoDbError, R>): Effect.Effect<A, DynamoDbError, R> =>
   Effect.retry(effect, { schedule: transient, while: isTransient })
+
+/**
+ * A role or permission that IAM has only just created is not visible to Lambda for a while
+ * ("The role defined for the function cannot be assumed by Lambda", "Cannot access stream"): keep
+ * trying for up to two minutes.
+ */
+export const iamPropagation = Schedule.min([Schedule.exponential("1 second", 1.5), Schedule.spaced("10 seconds")]).pipe(
+  Schedule.jittered,
+  Schedule.upTo({ duration: "2 minutes" })
+)
+
+/** The local runner's wait before it delivers a failed batch again, as Lambda backs off on a shard. */
+export const redelivery = Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("5 seconds")]).pipe(
+  Schedule.jittered
+)

@@ -1,0 +1,79 @@
+/**
+ * What gets deployed, defined once: resource names, the function's settings and the event source
+ * mapping's. The AWS target sends these; the local runner obeys the same mapping settings.
+ */
+
+/** The Jam's names; `--prefix` puts a prefix before each of them for other environments. */
+export const DEFAULT_FUNCTION_NAME = "JAM_Lambda_Exec_Function_EDIT_THIS"
+
+export interface Names {
+  readonly transactions: string
+  readonly profiles: string
+  readonly rejected: string
+  readonly functionName: string
+  /** The role we create when the function does not exist yet (an adopted function keeps its own). */
+  readonly roleName: string
+  /** The name of the inline policy we put on the function's role. */
+  readonly policyName: string
+}
+
+export const names = (prefix = ""): Names => ({
+  transactions: `${prefix}CustTransactions`,
+  profiles: `${prefix}CustProfile`,
+  rejected: `${prefix}CustTransactionsRejected`,
+  functionName: `${prefix}${DEFAULT_FUNCTION_NAME}`,
+  roleName: `${prefix}DynaEliteFunctionRole`,
+  policyName: "DynaEliteStreamAndTables"
+})
+
+/** The Lambda function: one ESM file, `index.mjs`, exporting `handler`. */
+export const functionSettings = {
+  runtime: "nodejs22.x",
+  handler: "index.handler",
+  /** The file inside the zip, and what the local runner imports. */
+  fileName: "index.mjs",
+  memorySize: 256,
+  timeoutSeconds: 30
+} as const
+
+/** The function's environment: which tables it works on. */
+export const functionEnvironment = (n: Names): Readonly<Record<string, string>> => ({
+  TRANSACTIONS_TABLE: n.transactions,
+  PROFILES_TABLE: n.profiles,
+  REJECTED_TABLE: n.rejected,
+  LOG_LEVEL: "Info"
+})
+
+/**
+ * The event source mapping from the CustTransactions stream to the function.
+ *
+ * - Only INSERTs reach the function (filtered records are neither billed nor delivered).
+ * - The handler reports failed records, so one bad customer does not hold back the batch; on a function
+ *   error the batch is bisected to isolate the record that causes it.
+ * - Retries and record age are bounded so a poison record cannot stall its shard for the stream's 24 h.
+ * - No batching window: a purchase should show on the profile well under a second later.
+ */
+export interface MappingSettings {
+  /** EventBridge-style patterns, as JSON text, as `FilterCriteria.Filters[].Pattern` takes them. */
+  readonly filterPatterns: ReadonlyArray<string>
+  readonly batchSize: number
+  readonly maximumBatchingWindowInSeconds: number
+  readonly functionResponseTypes: ReadonlyArray<"ReportBatchItemFailures">
+  readonly bisectBatchOnFunctionError: boolean
+  readonly maximumRetryAttempts: number
+  readonly maximumRecordAgeInSeconds: number
+  readonly parallelizationFactor: number
+  readonly startingPosition: "TRIM_HORIZON" | "LATEST"
+}
+
+export const mapping: MappingSettings = {
+  filterPatterns: [JSON.stringify({ eventName: ["INSERT"] })],
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  functionResponseTypes: ["ReportBatchItemFailures"],
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: 10,
+  maximumRecordAgeInSeconds: 6 * 60 * 60,
+  parallelizationFactor: 1,
+  startingPosition: "TRIM_HORIZON"
+}
