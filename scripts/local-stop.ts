@@ -1,15 +1,19 @@
+import * as Background from "@dyna/aws/local/Background"
 import * as LocalConfig from "@dyna/aws/local/LocalConfig"
-import { stop } from "@dyna/aws/local/DynamoDbLocal"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { parse, runScript } from "./runScript.js"
 
 parse(`Usage: pnpm local:stop
 
-Stops the background DynamoDB Local that \`pnpm provision\` started (its data stays in .dyna/).`, {})
+Stops the local stack's background processes that \`pnpm provision\` started: the runner, then
+DynamoDB Local. Data, the published function and the runner's checkpoints stay in .dyna/, so the
+next \`pnpm provision\` carries on where this left off.`, {})
 
 await runScript(Effect.gen(function*() {
-  const { pidFile, endpoint } = yield* LocalConfig.settings
-  const result = yield* stop(pidFile)
-  yield* Console.log(result === "stopped" ? `DynamoDB Local at ${endpoint} stopped.` : "DynamoDB Local is not running; nothing to stop.")
+  const { pidFile, endpoint, runner } = yield* LocalConfig.settings
+  const runnerStopped = yield* Background.stop(runner.pidFile)
+  yield* Console.log(runnerStopped === "stopped" ? "Runner stopped." : "Runner is not running.")
+  const dbStopped = yield* Background.stop(pidFile)
+  yield* Console.log(dbStopped === "stopped" ? `DynamoDB Local at ${endpoint} stopped.` : "DynamoDB Local is not running (or is not ours to stop).")
 }))

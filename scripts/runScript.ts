@@ -4,13 +4,15 @@
  */
 import { withLogging } from "@dyna/aws/AppLayer"
 import * as Logging from "@dyna/aws/Logging"
-import * as LocalConfig from "@dyna/aws/local/LocalConfig"
 import { requireTables } from "@dyna/aws/provision/TableSteps"
 import { Tables } from "@dyna/aws/Tables"
+import * as Target from "@dyna/aws/Target"
 import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { parseArgs, type ParseArgsConfig } from "node:util"
 
 /** Parses argv; prints `usage` and exits 0 on `--help`, or exits 2 with the problem on bad arguments. */
@@ -39,8 +41,35 @@ export const parse = <const O extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
-/** The services scripts run on: the live layers, configured by the environment over local defaults. */
-export const ScriptLayer = withLogging(Logging.stderr).pipe(Layer.provideMerge(LocalConfig.layer))
+/** The flags of commands that work on either target. */
+export const targetFlags = {
+  target: { type: "string", default: "local" },
+  region: { type: "string" },
+  prefix: { type: "string" }
+} as const
+
+export const targetUsage = `  --target local|aws  where to work (default local: DynamoDB Local at AWS_ENDPOINT_URL_DYNAMODB,
+                      default http://127.0.0.1:8000); aws uses the SDK's default credentials chain
+  --region R          the AWS region (default AWS_REGION, else us-east-1)
+  --prefix P          put P before every resource name (tables, function, role)`
+
+/** Checks the target flags; a wrong one exits 2 with the usage, as any bad argument does. */
+export const targetOf = (
+  usage: string,
+  values: { readonly target?: string | undefined; readonly region?: string | undefined; readonly prefix?: string | undefined }
+): Target.Options => {
+  if (!Schema.is(Target.Target)(values.target)) {
+    console.error(`error: --target must be local or aws, not ${JSON.stringify(values.target)}\n\n${usage}`)
+    process.exit(2)
+  }
+  return { target: values.target, region: values.region, prefix: values.prefix }
+}
+
+/** The services scripts run on: the live layers, configured for the target. */
+export const scriptLayer = (options: Target.Options = { target: "local" }) =>
+  withLogging(Logging.stderr).pipe(Layer.provideMerge(ConfigProvider.layer(Target.provider(options))))
+
+export type ScriptServices = Layer.Success<ReturnType<typeof scriptLayer>>
 
 /**
  * The configured tables must be there before a command reads or writes them: a stopped stack or a
@@ -53,11 +82,12 @@ export const withTables = <A, E, R>(program: Effect.Effect<A, E, R>) =>
     return yield* program
   })
 
-/** Runs a script's program; on failure prints its message alone and exits 1. */
+/** Runs a script's program on the target (local by default); on failure prints its message alone and exits 1. */
 export const runScript = async <A, E>(
-  program: Effect.Effect<A, E, Layer.Success<typeof ScriptLayer>>
+  program: Effect.Effect<A, E, ScriptServices>,
+  options?: Target.Options
 ): Promise<A> => {
-  const exit = await Effect.runPromiseExit(program.pipe(Effect.provide(ScriptLayer)))
+  const exit = await Effect.runPromiseExit(program.pipe(Effect.provide(scriptLayer(options))))
   if (Exit.isSuccess(exit)) return exit.value
   const error = Cause.squash(exit.cause)
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`)

@@ -37,7 +37,7 @@ export const functionSettings = {
 } as const
 
 /** The function's environment: which tables it works on. */
-export const functionEnvironment = (n: Names): Readonly<Record<string, string>> => ({
+export const functionEnvironment = (n: Pick<Names, "transactions" | "profiles" | "rejected">): Readonly<Record<string, string>> => ({
   TRANSACTIONS_TABLE: n.transactions,
   PROFILES_TABLE: n.profiles,
   REJECTED_TABLE: n.rejected,

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type { ChildProcess } from "node:child_process"
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import { createConnection, createServer } from "node:net"
 import { dirname } from "node:path"
 
@@ -94,38 +94,3 @@ export const scopedInMemory = Effect.gen(function*() {
   yield* awaitListening(child, port)
   return { port, endpoint: `http://127.0.0.1:${port}` }
 })
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const readPid = (pidFile: string): number | undefined => {
-  try {
-    const pid = Number(readFileSync(pidFile, "utf8").trim())
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Stops the background instance recorded in `pidFile`: `"stopped"`, or `"not running"`. */
-export const stop = (pidFile: string) =>
-  Effect.gen(function*() {
-    const pid = readPid(pidFile)
-    if (pid === undefined || !alive(pid)) {
-      rmSync(pidFile, { force: true })
-      return "not running" as const
-    }
-    process.kill(pid, "SIGTERM")
-    const gone = yield* Effect.sync(() => !alive(pid)).pipe(
-      Effect.repeat({ schedule: Schedule.spaced("100 millis").pipe(Schedule.upTo({ duration: "10 seconds" })), until: (g) => g })
-    )
-    if (!gone) process.kill(pid, "SIGKILL")
-    rmSync(pidFile, { force: true })
-    return "stopped" as const
-  })

@@ -24,36 +24,46 @@ export interface Artifact {
 // The SDK's CommonJS parts call `require("node:crypto")` and friends, which an ESM bundle lacks.
 const requireShim = `import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);`
 
-// From sources (`src/provision/Bundle.ts`) or a build (`dist/provision/Bundle.js`): the handler beside it.
-const entry = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "../Handler.ts" : "../Handler.js", import.meta.url))
+// From sources (`src/provision/Bundle.ts`) or a build (`dist/provision/Bundle.js`): a module beside it.
+const besideThis = (path: string) => fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? `${path}.ts` : `${path}.js`, import.meta.url))
 
 // Zip entries carry a time; a fixed one keeps the checksum stable across builds.
 const FIXED_MTIME = new Date("2020-01-01T00:00:00Z")
 
 export const sha256Base64 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("base64")
 
-/** Builds the artifact in memory. */
-export const make: Effect.Effect<Artifact, BundleError> = Effect.gen(function*() {
-  const result = yield* Effect.tryPromise({
-    try: () =>
-      build({
-        entryPoints: [entry],
-        bundle: true,
-        minify: true,
-        platform: "node",
-        format: "esm",
-        target: "node20",
-        // Workspace packages point their `source` condition at TypeScript: bundle from sources.
-        conditions: ["source"],
-        banner: { js: requireShim },
-        write: false,
-        logLevel: "silent"
-      }),
-    catch: (cause) =>
-      new BundleError({ message: `esbuild could not bundle ${entry}: ${cause instanceof Error ? cause.message : String(cause)}` })
+/** One minified ESM file with everything `entry` imports, built in memory. */
+const bundle = (entry: string) =>
+  Effect.gen(function*() {
+    const result = yield* Effect.tryPromise({
+      try: () =>
+        build({
+          entryPoints: [entry],
+          bundle: true,
+          minify: true,
+          platform: "node",
+          format: "esm",
+          target: "node20",
+          // Workspace packages point their `source` condition at TypeScript: bundle from sources.
+          conditions: ["source"],
+          banner: { js: requireShim },
+          write: false,
+          logLevel: "silent"
+        }),
+      catch: (cause) =>
+        new BundleError({ message: `esbuild could not bundle ${entry}: ${cause instanceof Error ? cause.message : String(cause)}` })
+    })
+    const code = result.outputFiles[0]?.contents
+    if (code === undefined) return yield* new BundleError({ message: `esbuild produced no output for ${entry}` })
+    return code
   })
-  const code = result.outputFiles[0]?.contents
-  if (code === undefined) return yield* new BundleError({ message: `esbuild produced no output for ${entry}` })
+
+/** The Lambda function's artifact, built in memory. */
+export const make: Effect.Effect<Artifact, BundleError> = Effect.gen(function*() {
+  const code = yield* bundle(besideThis("../Handler"))
   const zip = zipSync({ [functionSettings.fileName]: [code, { mtime: FIXED_MTIME, level: 9 }] })
   return { code, zip, sha256: sha256Base64(zip) }
 })
+
+/** The local runner as one file, so its background process needs neither tsx nor the sources. */
+export const runner: Effect.Effect<Uint8Array, BundleError> = bundle(besideThis("../local/RunnerMain"))

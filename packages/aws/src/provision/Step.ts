@@ -5,7 +5,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 
-export type Action = "created" | "updated" | "unchanged" | "started"
+export type Action = "created" | "updated" | "unchanged" | "started" | "stopped" | "deleted" | "kept"
 
 export interface Outcome {
   readonly action: Action
@@ -31,7 +31,7 @@ export const runAll = <E, R>(steps: ReadonlyArray<Step<E, R>>) =>
       const detail = outcome.detail === undefined ? "" : ` (${outcome.detail})`
       yield* Console.log(`[${i + 1}/${steps.length}] ${step.title}: ${outcome.action} ${outcome.resource}${detail}`)
     }
-    const changed = outcomes.filter((o) => o.action !== "unchanged").length
+    const changed = outcomes.filter((o) => o.action !== "unchanged" && o.action !== "kept").length
     yield* Console.log(
       changed === 0 ? `Nothing to change: all ${steps.length} steps were already in place.` : `Done: ${changed} of ${steps.length} steps changed something.`
     )
