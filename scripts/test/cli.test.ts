@@ -46,11 +46,13 @@ describe("the pnpm commands", () => {
   it("provision the local stack step by step", () => {
     const result = pnpm("provision")
     assert.strictEqual(result.code, 0, result.stderr)
-    assert.match(result.stdout, /\[1\/5\] DynamoDB Local: started/)
+    assert.match(result.stdout, /\[1\/7\] DynamoDB Local: started/)
     assert.match(result.stdout, /table CustTransactions: created/)
     assert.match(result.stdout, /stream on CustTransactions: created .*NEW_IMAGE/)
     assert.match(result.stdout, /table CustProfile: created/)
     assert.match(result.stdout, /CustTransactionsRejected \(quarantine\): created/)
+    assert.match(result.stdout, /function \(bundled\): created/)
+    assert.match(result.stdout, /stream mapping CustTransactions → local runner: started/)
   })
 
   it("are safe to run again", () => {
@@ -93,7 +95,9 @@ describe("the pnpm commands", () => {
   })
 
   it("answer --help and reject wrong arguments with the usage", () => {
-    for (const command of ["provision", "invoke", "run profile", "quarantine", "local:stop"]) {
+    for (
+      const command of ["provision", "verify", "invoke", "put-transaction", "run profile", "quarantine", "teardown", "local:logs", "local:stop"]
+    ) {
       const help = pnpm(...command.split(" "), "--help")
       assert.strictEqual(help.code, 0, command)
       assert.include(help.stdout, "Usage: pnpm", command)
@@ -102,11 +106,27 @@ describe("the pnpm commands", () => {
     assert.strictEqual(wrong.code, 2)
     assert.include(wrong.stderr, "expected 1 argument(s)")
     assert.strictEqual(pnpm("provision", "--target", "mars").code, 2)
+    assert.include(pnpm("verify", "--target", "mars").stderr, "--target must be local or aws")
+    assert.strictEqual(pnpm("put-transaction", "c", "1").code, 2)
     assert.strictEqual(pnpm("invoke", "no-such-file.json").code, 2)
   })
 
-  it("stop the background DynamoDB Local", () => {
-    assert.include(pnpm("local:stop").stdout, "stopped")
-    assert.include(pnpm("local:stop").stdout, "not running")
+  it("write a transaction row once, checked like a stream image", () => {
+    assert.strictEqual(pnpm("put-transaction", "cli-cust", "7", "120").code, 0)
+    const again = pnpm("put-transaction", "cli-cust", "7", "120")
+    assert.strictEqual(again.code, 1)
+    assert.include(again.stderr, "transaction 7 of cli-cust already exists")
+    const bad = pnpm("put-transaction", "cli-cust", "x", "1.5")
+    assert.strictEqual(bad.code, 1)
+    assert.include(bad.stderr, "TnValue.N: must be a whole number of dollars; TnNum.N: must be an integer")
+  })
+
+  it("stop the runner and the background DynamoDB Local", () => {
+    const first = pnpm("local:stop").stdout
+    assert.include(first, "Runner stopped.")
+    assert.include(first, "stopped.")
+    const second = pnpm("local:stop").stdout
+    assert.include(second, "Runner is not running.")
+    assert.include(second, "DynamoDB Local is not running")
   })
 })

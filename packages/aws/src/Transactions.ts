@@ -36,11 +36,10 @@ const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1()
 /** The row as a DynamoDB item, checked by the same schema the handler decodes stream images with. */
 export const toItem = (row: Row): Effect.Effect<Record<string, AttributeValue>, InvalidTransaction> => {
   const item = { CustID: { S: row.custId }, TnNum: { N: row.tnNum }, TnValue: { N: row.tnValue } }
-  return Schema.decodeUnknownEffect(Transaction.Item)(item).pipe(
+  return Schema.decodeUnknownEffect(Transaction.Item)(item, { errors: "all" }).pipe(
     Effect.mapError((error) => {
-      const issue = formatIssue(error.issue).issues[0]
-      const path = issue?.path?.map(String).join(".") ?? ""
-      return new InvalidTransaction({ message: `invalid transaction: ${path}${path === "" ? "" : ": "}${issue?.message ?? error.message}` })
+      const problems = formatIssue(error.issue).issues.map((issue) => `${issue.path?.map(String).join(".") ?? ""}: ${issue.message}`)
+      return new InvalidTransaction({ message: `invalid transaction: ${problems.join("; ")}` })
     }),
     Effect.map((decoded) => ({
       CustID: { S: decoded.CustID.S },
