@@ -1,6 +1,6 @@
 /**
  * The DynamoDB client as a service: built once, closed by a finalizer, and the only place that turns
- * SDK exceptions into `DynamoDbError`s.
+ * SDK exceptions into `DynamoDbError`s (read by `AwsCall`, like the Lambda and IAM clients').
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import * as Config from "effect/Config"
@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as AwsCall from "./AwsCall.js"
 
 /** What kind of failure a DynamoDB call met: retry policies and messages are chosen by it. */
 export const ErrorKind = Schema.Literals(["ConditionFailed", "Transient", "Unreachable", "NotFound", "Other"])
@@ -21,38 +22,23 @@ export class DynamoDbError extends Schema.TaggedError<DynamoDbError>()("DynamoDb
   cause: Schema.Defect()
 }) {
   override get message() {
-    const detail = this.cause instanceof Error ? this.cause.message || this.cause.name : String(this.cause)
-    return this.kind === "Unreachable"
-      ? `DynamoDB is not reachable at ${this.endpoint} (${this.operation}: ${detail}); on the local stack, run \`pnpm provision\``
-      : `DynamoDB ${this.operation} failed (${this.kind}): ${detail}`
+    if (AwsCall.isMissingCredentials(this.cause)) return AwsCall.noCredentials(this.cause)
+    const detail = AwsCall.detail(this.cause)
+    if (this.kind !== "Unreachable") return `DynamoDB ${this.operation} failed (${this.kind}): ${detail}`
+    const unreachable = `DynamoDB is not reachable at ${this.endpoint} (${this.operation}: ${detail})`
+    return isLoopback(this.endpoint)
+      ? `${unreachable}; on the local stack, run \`pnpm provision\``
+      : `${unreachable}; check the network connection and the region (--region or AWS_REGION)`
   }
 }
 
-const transientNames = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "InternalServerError",
-  "ServiceUnavailable",
-  "TransactionConflictException",
-  "TimeoutError",
-  "RequestTimeout"
-])
-const unreachableCodes = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ECONNRESET", "ETIMEDOUT", "EAI_AGAIN"])
-
-const field = (u: unknown, key: string): unknown =>
-  typeof u === "object" && u !== null && key in u ? (u as Record<string, unknown>)[key] : undefined
-
 /** Classifies an SDK failure; exported for the tests that feed it real SDK exceptions. */
 export const kindOf = (cause: unknown): ErrorKind => {
-  const name = field(cause, "name")
-  const code = field(cause, "code") ?? field(field(cause, "cause"), "code")
-  const status = field(field(cause, "$metadata"), "httpStatusCode")
-  if (name === "ConditionalCheckFailedException") return "ConditionFailed"
-  if (name === "ResourceNotFoundException") return "NotFound"
-  if (typeof code === "string" && unreachableCodes.has(code)) return "Unreachable"
-  if (typeof name === "string" && transientNames.has(name)) return "Transient"
-  if (typeof status === "number" && status >= 500) return "Transient"
+  const reported = AwsCall.reported(cause)
+  if (reported.name === "ConditionalCheckFailedException") return "ConditionFailed"
+  if (reported.name === "ResourceNotFoundException") return "NotFound"
+  if (AwsCall.isUnreachable(reported)) return "Unreachable"
+  if (AwsCall.isTransient(reported)) return "Transient"
   return "Other"
 }
 
@@ -81,11 +67,7 @@ export class DynamoDb extends Context.Service<DynamoDb, {
     DynamoDb.of({
       client,
       endpoint,
-      call: (operation, f) =>
-        Effect.tryPromise({
-          try: () => f(client),
-          catch: (cause) => new DynamoDbError({ operation, kind: kindOf(cause), endpoint, cause })
-        })
+      call: AwsCall.caller(client, (operation, cause) => new DynamoDbError({ operation, kind: kindOf(cause), endpoint, cause }))
     })
 
   /**
@@ -98,22 +80,19 @@ export class DynamoDb extends Context.Service<DynamoDb, {
     Effect.gen(function*() {
       const config = yield* Config.all({
         endpoint: Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB")),
-        region: Config.String("AWS_REGION").pipe(Config.withDefault("us-east-1")),
+        region: AwsCall.region,
         accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
       })
       const endpoint = Option.getOrUndefined(config.endpoint)
       const placeholders = endpoint !== undefined && isLoopback(endpoint) && Option.isNone(config.accessKeyId)
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() =>
-          new DynamoDBClient({
-            region: config.region,
-            maxAttempts: 1,
-            requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
-            ...(endpoint === undefined ? {} : { endpoint }),
-            ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
-          })
-        ),
-        (client) => Effect.sync(() => client.destroy())
+      const client = yield* AwsCall.acquire(() =>
+        new DynamoDBClient({
+          region: config.region,
+          maxAttempts: 1,
+          requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+          ...(endpoint === undefined ? {} : { endpoint }),
+          ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
+        })
       )
       return DynamoDb.fromClient(client, endpointLabel(endpoint, config.region))
     })
