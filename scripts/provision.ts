@@ -1,24 +1,28 @@
-import { runAll } from "@dyna/aws/provision/Step"
+import * as AwsSteps from "@dyna/aws/provision/AwsSteps"
 import { localSteps } from "@dyna/aws/provision/LocalSteps"
+import { runAll } from "@dyna/aws/provision/Step"
+import * as Target from "@dyna/aws/Target"
 import * as Effect from "effect/Effect"
-import { parse, runScript } from "./runScript.js"
+import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
-const usage = `Usage: pnpm provision [--target local]
+const usage = `Usage: pnpm provision [--target local|aws] [--region R] [--prefix P]
 
-Sets up the pipeline, step by step, and is safe to run again: each step says whether it
-created, updated or left a resource unchanged.
+Takes you from nothing to a working pipeline, step by step, and is safe to run again: each step
+describes what exists, then says whether it created, updated or left it unchanged.
 
-  --target local   (default) DynamoDB Local at AWS_ENDPOINT_URL_DYNAMODB (default
-                   http://127.0.0.1:8000), started in the background if nothing listens
-                   there, with its data in .dyna/; then the CustTransactions table and its
-                   NEW_IMAGE stream, CustProfile, and the CustTransactionsRejected quarantine.
-  -h, --help       this text
+  local (default)  DynamoDB Local (started in the background if nothing listens at the endpoint;
+                   data in .dyna/), the CustTransactions table and its NEW_IMAGE stream, CustProfile,
+                   the CustTransactionsRejected quarantine, the function bundled by esbuild into
+                   .dyna/function/index.mjs, and the local runner reading the stream into it
+                   (\`pnpm local:logs\` shows what it does).
+  aws              the same tables and stream in your account, the function's role and
+                   least-privilege policy, the bundled function JAM_Lambda_Exec_Function_EDIT_THIS
+                   (nodejs22.x), and the event source mapping from the stream to it. Existing tables
+                   and an existing function (the Jam's) are adopted, never recreated.
 
-Table names come from TRANSACTIONS_TABLE, PROFILES_TABLE and REJECTED_TABLE.`
+${targetUsage}`
 
-const { values } = parse(usage, { target: { type: "string", default: "local" } })
-if (values.target !== "local") {
-  console.error(`error: --target ${values.target} is not available yet; only the local target is (default)`)
-  process.exit(2)
-}
-await runScript(Effect.flatMap(localSteps, runAll))
+const { values } = parse(usage, targetFlags)
+const options = targetOf(usage, values)
+if (options.target === "local") await runScript(Effect.flatMap(localSteps, runAll), options)
+else await runScript(runAll(AwsSteps.awsSteps(Target.names(options))).pipe(Effect.provide(AwsSteps.layer)), options)
