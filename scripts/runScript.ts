@@ -62,6 +62,11 @@ export const targetOf = (
     console.error(`error: --target must be local or aws, not ${JSON.stringify(values.target)}\n\n${usage}`)
     process.exit(2)
   }
+  const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB
+  if (values.target === "aws" && endpoint !== undefined && endpoint !== "") {
+    // The SDK itself honours it, so AWS-target DynamoDB calls would silently go elsewhere.
+    console.error(`note: AWS_ENDPOINT_URL_DYNAMODB is set, so DynamoDB calls go to ${endpoint}, not AWS; unset it to reach your account`)
+  }
   return { target: values.target, region: values.region, prefix: values.prefix }
 }
 

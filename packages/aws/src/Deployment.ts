@@ -26,6 +26,12 @@ export const names = (prefix = ""): Names => ({
   policyName: "DynaEliteStreamAndTables"
 })
 
+/**
+ * The tag provision puts on what it creates (our role, a new function); teardown deletes only what
+ * carries it. An adopted resource (the Jam's function and role) never gets it, so it is never deleted.
+ */
+export const OWNER_TAG = { key: "dyna-elite", value: "provisioned" } as const
+
 /** The Lambda function: one ESM file, `index.mjs`, exporting `handler`. */
 export const functionSettings = {
   runtime: "nodejs22.x",

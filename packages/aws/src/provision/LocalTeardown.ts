@@ -3,32 +3,19 @@
  * runner's program, deletes the tables only when asked to, and stops our DynamoDB Local. Afterwards
  * nothing of ours listens and no process of ours is left.
  */
-import { DeleteTableCommand, waitUntilTableNotExists } from "@aws-sdk/client-dynamodb"
 import * as Effect from "effect/Effect"
 import { existsSync, rmSync } from "node:fs"
-import { DynamoDb } from "../DynamoDb.js"
 import * as Background from "../local/Background.js"
 import * as LocalConfig from "../local/LocalConfig.js"
 import { Tables } from "../Tables.js"
 import type { Outcome } from "./Step.js"
-import { describeTable } from "./TableSteps.js"
+import { deleteTable } from "./TableSteps.js"
 
 const removeFiles = (files: ReadonlyArray<string>, resource: string) =>
   Effect.sync((): Outcome => {
     const present = files.filter((f) => existsSync(f))
     for (const f of present) rmSync(f, { recursive: true, force: true })
     return { action: present.length === 0 ? "unchanged" : "deleted", resource }
-  })
-
-/** Deletes the table if it exists; the data in it goes with it. */
-export const deleteTable = (name: string) =>
-  Effect.gen(function*() {
-    const db = yield* DynamoDb
-    const table = yield* describeTable(name)
-    if (table === undefined) return { action: "unchanged", resource: name, detail: "not there" } satisfies Outcome
-    yield* db.call("DeleteTable", (c) => c.send(new DeleteTableCommand({ TableName: name })))
-    yield* db.call("waitUntilTableNotExists", (client) => waitUntilTableNotExists({ client, maxWaitTime: 300 }, { TableName: name }))
-    return { action: "deleted", resource: table.TableArn ?? name } satisfies Outcome
   })
 
 const stopped = (pidFile: string, resource: string) =>

@@ -1,15 +1,18 @@
 /**
- * Tables and the stream on CustTransactions, made idempotently: describe, then create or update.
+ * Tables and the stream on CustTransactions, made idempotently: describe, then create or update; and
+ * deleted, by teardown, only when asked to.
  */
 import {
   type AttributeDefinition,
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   type KeySchemaElement,
   type StreamViewType,
   type TableDescription,
   UpdateTableCommand,
-  waitUntilTableExists
+  waitUntilTableExists,
+  waitUntilTableNotExists
 } from "@aws-sdk/client-dynamodb"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -79,6 +82,17 @@ export const ensureTable = (definition: TableDefinition) =>
       ))
     yield* awaitActive(definition.name)
     return { action: "created", resource: created.TableDescription?.TableArn ?? definition.name } satisfies Outcome
+  })
+
+/** Deletes the table if it exists; the data in it goes with it. */
+export const deleteTable = (name: string) =>
+  Effect.gen(function*() {
+    const db = yield* DynamoDb
+    const table = yield* describeTable(name)
+    if (table === undefined) return { action: "unchanged", resource: name, detail: "not there" } satisfies Outcome
+    yield* db.call("DeleteTable", (c) => c.send(new DeleteTableCommand({ TableName: name })))
+    yield* db.call("waitUntilTableNotExists", (client) => waitUntilTableNotExists({ client, maxWaitTime: 300 }, { TableName: name }))
+    return { action: "deleted", resource: table.TableArn ?? name } satisfies Outcome
   })
 
 const carriesNewImage = (view: StreamViewType | undefined) => view === "NEW_IMAGE" || view === "NEW_AND_OLD_IMAGES"
