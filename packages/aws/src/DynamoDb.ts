@@ -55,6 +55,33 @@ export const isLoopback = (endpoint: string) => {
   }
 }
 
+/**
+ * Options for a DynamoDB (or DynamoDB Streams) client, read from configuration like the SDK's own:
+ * the endpoint, `AWS_REGION`. Retries are ours (`Retry.ts`), so the SDK makes one attempt. DynamoDB
+ * Local checks no credentials: on a loopback endpoint without `AWS_ACCESS_KEY_ID`, placeholders spare a
+ * fresh machine any AWS setup.
+ */
+export const clientConfig = (endpointConfig: Config.Config<Option.Option<string>>) =>
+  Config.all({
+    endpoint: endpointConfig,
+    region: AwsCall.region,
+    accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
+  }).pipe(Config.map(({ endpoint: configured, region, accessKeyId }) => {
+    const endpoint = Option.getOrUndefined(configured)
+    const placeholders = endpoint !== undefined && isLoopback(endpoint) && Option.isNone(accessKeyId)
+    return {
+      endpoint,
+      region,
+      options: {
+        region,
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+        ...(endpoint === undefined ? {} : { endpoint }),
+        ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
+      }
+    }
+  }))
+
 export class DynamoDb extends Context.Service<DynamoDb, {
   /** The client itself, for the rare caller that needs SDK waiters. */
   readonly client: DynamoDBClient
@@ -70,31 +97,13 @@ export class DynamoDb extends Context.Service<DynamoDb, {
       call: AwsCall.caller(client, (operation, cause) => new DynamoDbError({ operation, kind: kindOf(cause), endpoint, cause }))
     })
 
-  /**
-   * A client configured like the SDK's own: `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_REGION`. Retries are
-   * ours (`Retry.ts`), so the SDK makes one attempt. DynamoDB Local checks no credentials: on a loopback
-   * endpoint without configured keys, placeholders spare a fresh machine any AWS setup.
-   */
+  /** A client on `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_REGION` (see {@link clientConfig}). */
   static readonly layer = Layer.effect(
     DynamoDb,
     Effect.gen(function*() {
-      const config = yield* Config.all({
-        endpoint: Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB")),
-        region: AwsCall.region,
-        accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
-      })
-      const endpoint = Option.getOrUndefined(config.endpoint)
-      const placeholders = endpoint !== undefined && isLoopback(endpoint) && Option.isNone(config.accessKeyId)
-      const client = yield* AwsCall.acquire(() =>
-        new DynamoDBClient({
-          region: config.region,
-          maxAttempts: 1,
-          requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
-          ...(endpoint === undefined ? {} : { endpoint }),
-          ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
-        })
-      )
-      return DynamoDb.fromClient(client, endpointLabel(endpoint, config.region))
+      const { endpoint, region, options } = yield* clientConfig(Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB")))
+      const client = yield* AwsCall.acquire(() => new DynamoDBClient(options))
+      return DynamoDb.fromClient(client, endpointLabel(endpoint, region))
     })
   )
 }

@@ -7,9 +7,8 @@ import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as AwsCall from "./AwsCall.js"
-import { DynamoDbError, isLoopback, kindOf } from "./DynamoDb.js"
+import { clientConfig, DynamoDbError, kindOf } from "./DynamoDb.js"
 
 /** Reads DynamoDB streams: `DescribeStream`, `GetShardIterator`, `GetRecords`. */
 export class DynamoDbStreams extends Context.Service<DynamoDbStreams, {
@@ -34,25 +33,13 @@ export class DynamoDbStreams extends Context.Service<DynamoDbStreams, {
   static readonly layer = Layer.effect(
     DynamoDbStreams,
     Effect.gen(function*() {
-      const config = yield* Config.all({
-        endpoint: Config.option(
+      const { endpoint, region, options } = yield* clientConfig(
+        Config.option(
           Config.String("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").pipe(Config.orElse(() => Config.String("AWS_ENDPOINT_URL_DYNAMODB")))
-        ),
-        region: AwsCall.region,
-        accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
-      })
-      const endpoint = Option.getOrUndefined(config.endpoint)
-      const placeholders = endpoint !== undefined && isLoopback(endpoint) && Option.isNone(config.accessKeyId)
-      const client = yield* AwsCall.acquire(() =>
-        new DynamoDBStreamsClient({
-          region: config.region,
-          maxAttempts: 1,
-          requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
-          ...(endpoint === undefined ? {} : { endpoint }),
-          ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
-        })
+        )
       )
-      return DynamoDbStreams.fromClient(client, endpoint ?? `streams.dynamodb.${config.region}.amazonaws.com`)
+      const client = yield* AwsCall.acquire(() => new DynamoDBStreamsClient(options))
+      return DynamoDbStreams.fromClient(client, endpoint ?? `streams.dynamodb.${region}.amazonaws.com`)
     })
   )
 }

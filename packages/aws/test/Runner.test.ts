@@ -127,6 +127,22 @@ const runUntil = (
     )
   )
 
+/** Runs the runner while `act` writes and waits (`when`) on its progress, then stops it. */
+const whileRunning = (
+  options: Omit<Runner.Options, "progress" | "pollInterval">,
+  act: (when: (f: (p: Runner.Progress) => boolean) => Effect.Effect<unknown, unknown>) => Effect.Effect<void, unknown>
+) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const progress = yield* Runner.makeProgress
+    const fiber = yield* Effect.forkScoped(Runner.run({ ...options, progress, pollInterval: "20 millis" }))
+    yield* act((f) =>
+      Effect.raceFirst(SubscriptionRef.changes(progress).pipe(Stream.filter(f), Stream.runHead), Fiber.join(fiber)).pipe(
+        Effect.timeout("10 seconds")
+      )
+    )
+    yield* Fiber.interrupt(fiber)
+  })).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([])))))
+
 /** The i-th element, which the test knows is there. */
 const nth = <A>(items: ReadonlyArray<A>, i: number): A => {
   const item = items[i]
@@ -386,18 +402,12 @@ describe("Runner on a DynamoDB Local stream", () => {
     const fn = recorder()
     const options = { streamArn, settings: settings({ startingPosition: "LATEST" }), invoke: fn.invoke, ...files() }
 
-    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const progress = yield* Runner.makeProgress
-      const fiber = yield* Effect.forkScoped(Runner.run({ ...options, progress, pollInterval: "20 millis" }))
-      const when = (f: (p: Runner.Progress) => boolean) =>
-        Effect.raceFirst(SubscriptionRef.changes(progress).pipe(Stream.filter(f), Stream.runHead), Fiber.join(fiber)).pipe(
-          Effect.timeout("10 seconds")
-        )
-      yield* when(caughtUp)
-      yield* Effect.promise(() => put(names, "latest", 3, 3))
-      yield* when((p) => p.records === 1 && caughtUp(p))
-      yield* Fiber.interrupt(fiber)
-    })).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([])))))
+    await whileRunning(options, (when) =>
+      Effect.gen(function*() {
+        yield* when(caughtUp)
+        yield* Effect.promise(() => put(names, "latest", 3, 3))
+        yield* when((p) => p.records === 1 && caughtUp(p))
+      }))
 
     const seq = await streamSequenceNumbers(streamArn)
     assert.deepStrictEqual(fn.events.flatMap(fn.sequenceNumbers), [seq[2]])
@@ -409,20 +419,14 @@ describe("Runner on a DynamoDB Local stream", () => {
     const fn = recorder()
     const options = { streamArn, settings: settings(), invoke: fn.invoke, ...files() }
 
-    await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const progress = yield* Runner.makeProgress
-      const fiber = yield* Effect.forkScoped(Runner.run({ ...options, progress, pollInterval: "20 millis" }))
-      const when = (f: (p: Runner.Progress) => boolean) =>
-        Effect.raceFirst(SubscriptionRef.changes(progress).pipe(Stream.filter(f), Stream.runHead), Fiber.join(fiber)).pipe(
-          Effect.timeout("10 seconds")
-        )
-      yield* when(caughtUp)
-      yield* Effect.sleep("500 millis")
-      yield* Effect.promise(() => put(names, "empty-at-start", 1, 1))
-      yield* Effect.promise(() => put(names, "empty-at-start", 2, 2))
-      yield* when((p) => p.records === 2 && caughtUp(p))
-      yield* Fiber.interrupt(fiber)
-    })).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([])))))
+    await whileRunning(options, (when) =>
+      Effect.gen(function*() {
+        yield* when(caughtUp)
+        yield* Effect.sleep("500 millis")
+        yield* Effect.promise(() => put(names, "empty-at-start", 1, 1))
+        yield* Effect.promise(() => put(names, "empty-at-start", 2, 2))
+        yield* when((p) => p.records === 2 && caughtUp(p))
+      }))
 
     assert.deepStrictEqual(fn.events.flatMap(fn.sequenceNumbers), await streamSequenceNumbers(streamArn))
   })
