@@ -1,6 +1,6 @@
 import * as AwsTeardown from "@dyna/aws/provision/AwsTeardown"
 import { localTeardownSteps } from "@dyna/aws/provision/LocalTeardown"
-import { runAll } from "@dyna/aws/provision/Step"
+import { ALREADY_GONE, runAll } from "@dyna/aws/provision/Step"
 import * as Target from "@dyna/aws/Target"
 import * as Effect from "effect/Effect"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
@@ -18,10 +18,10 @@ ${targetUsage}`
 const { values } = parse(usage, { ...targetFlags, "delete-data": { type: "boolean", default: false } })
 const options = targetOf(usage, values)
 const deleteData = values["delete-data"]
-if (options.target === "local") await runScript(Effect.flatMap(localTeardownSteps({ deleteData }), runAll), options)
+if (options.target === "local") await runScript(Effect.flatMap(localTeardownSteps({ deleteData }), (steps) => runAll(steps, ALREADY_GONE)), options)
 else {
   await runScript(
-    runAll(AwsTeardown.awsTeardownSteps(Target.names(options), { deleteData })).pipe(Effect.provide(AwsTeardown.layer)),
+    runAll(AwsTeardown.awsTeardownSteps(Target.names(options), { deleteData }), ALREADY_GONE).pipe(Effect.provide(AwsTeardown.layer)),
     options
   )
 }

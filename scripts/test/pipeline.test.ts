@@ -187,5 +187,8 @@ describe("the local pipeline", () => {
     assert.isFalse(await Effect.runPromise(isListening("127.0.0.1", port)))
     assert.isFalse(existsSync(join(home, "function")))
     assert.isFalse(existsSync(join(home, "data")))
+    const again = pnpm("teardown")
+    assert.strictEqual(again.code, 0, again.stderr)
+    assert.include(again.stdout, "Nothing to remove")
   })
 })

@@ -19,8 +19,12 @@ export interface Step<E, R> {
   readonly run: Effect.Effect<Outcome, E, R>
 }
 
+/** What the summary says when no step changed anything: provisioning's wording, or teardown's. */
+export const ALREADY_IN_PLACE = "Nothing to change: all {n} steps were already in place."
+export const ALREADY_GONE = "Nothing to remove: all {n} steps were already done."
+
 /** Runs the steps in order, printing one line each and a summary; stops at the first failure. */
-export const runAll = <E, R>(steps: ReadonlyArray<Step<E, R>>) =>
+export const runAll = <E, R>(steps: ReadonlyArray<Step<E, R>>, nothingChanged: string = ALREADY_IN_PLACE) =>
   Effect.gen(function*() {
     const outcomes: Array<Outcome> = []
     for (const [i, step] of steps.entries()) {
@@ -33,7 +37,7 @@ export const runAll = <E, R>(steps: ReadonlyArray<Step<E, R>>) =>
     }
     const changed = outcomes.filter((o) => o.action !== "unchanged" && o.action !== "kept").length
     yield* Console.log(
-      changed === 0 ? `Nothing to change: all ${steps.length} steps were already in place.` : `Done: ${changed} of ${steps.length} steps changed something.`
+      changed === 0 ? nothingChanged.replace("{n}", String(steps.length)) : `Done: ${changed} of ${steps.length} steps changed something.`
     )
     return outcomes
   })
