@@ -2,6 +2,7 @@
  * What gets deployed, defined once: resource names, the function's settings and the event source
  * mapping's. The AWS target sends these; the local runner obeys the same mapping settings.
  */
+import * as Schema from "effect/Schema"
 
 /** The Jam's names; `--prefix` puts a prefix before each of them for other environments. */
 export const DEFAULT_FUNCTION_NAME = "JAM_Lambda_Exec_Function_EDIT_THIS"
@@ -59,18 +60,19 @@ export const functionEnvironment = (n: Pick<Names, "transactions" | "profiles" |
  * - Retries and record age are bounded so a poison record cannot stall its shard for the stream's 24 h.
  * - No batching window: a purchase should show on the profile well under a second later.
  */
-export interface MappingSettings {
+export const MappingSettings = Schema.Struct({
   /** EventBridge-style patterns, as JSON text, as `FilterCriteria.Filters[].Pattern` takes them. */
-  readonly filterPatterns: ReadonlyArray<string>
-  readonly batchSize: number
-  readonly maximumBatchingWindowInSeconds: number
-  readonly functionResponseTypes: ReadonlyArray<"ReportBatchItemFailures">
-  readonly bisectBatchOnFunctionError: boolean
-  readonly maximumRetryAttempts: number
-  readonly maximumRecordAgeInSeconds: number
-  readonly parallelizationFactor: number
-  readonly startingPosition: "TRIM_HORIZON" | "LATEST"
-}
+  filterPatterns: Schema.Array(Schema.String),
+  batchSize: Schema.Int,
+  maximumBatchingWindowInSeconds: Schema.Number,
+  functionResponseTypes: Schema.Array(Schema.Literal("ReportBatchItemFailures")),
+  bisectBatchOnFunctionError: Schema.Boolean,
+  maximumRetryAttempts: Schema.Int,
+  maximumRecordAgeInSeconds: Schema.Int,
+  parallelizationFactor: Schema.Int,
+  startingPosition: Schema.Literals(["TRIM_HORIZON", "LATEST"])
+})
+export type MappingSettings = typeof MappingSettings.Type
 
 export const mapping: MappingSettings = {
   filterPatterns: [JSON.stringify({ eventName: ["INSERT"] })],

@@ -8,25 +8,14 @@ import * as Schema from "effect/Schema"
 import { spawn } from "node:child_process"
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
+import * as Deployment from "../Deployment.js"
 import * as Background from "./Background.js"
 import { LocalStackError } from "./DynamoDbLocal.js"
-
-const MappingSettings = Schema.Struct({
-  filterPatterns: Schema.Array(Schema.String),
-  batchSize: Schema.Int,
-  maximumBatchingWindowInSeconds: Schema.Number,
-  functionResponseTypes: Schema.Array(Schema.Literal("ReportBatchItemFailures")),
-  bisectBatchOnFunctionError: Schema.Boolean,
-  maximumRetryAttempts: Schema.Int,
-  maximumRecordAgeInSeconds: Schema.Int,
-  parallelizationFactor: Schema.Int,
-  startingPosition: Schema.Literals(["TRIM_HORIZON", "LATEST"])
-})
 
 /** What the runner serves: the local counterpart of an event source mapping plus the function's settings. */
 export const Mapping = Schema.Struct({
   streamArn: Schema.String,
-  settings: MappingSettings,
+  settings: Deployment.MappingSettings,
   /** The published function (`index.mjs`) and its SHA-256, so a new publish restarts the runner. */
   functionFile: Schema.String,
   functionSha256: Schema.String,
