@@ -7,8 +7,8 @@ import { compareSequenceNumbers } from "@dyna/core/BatchResult"
 import { SequenceNumber } from "@dyna/core/StreamRecord"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
-import { dirname } from "node:path"
+import { existsSync, readFileSync } from "node:fs"
+import * as AtomicFile from "./AtomicFile.js"
 
 /** Reading or writing the checkpoint file failed: the runner stops rather than skip or repeat records. */
 export class CheckpointError extends Schema.TaggedError<CheckpointError>()("CheckpointError", {
@@ -83,14 +83,9 @@ export const load = (file: string): Effect.Effect<Checkpoints, CheckpointError> 
     )
   })
 
-/** Writes the file atomically: a temporary file beside it, then a rename over it. */
+/** Writes the file atomically (see `AtomicFile`). */
 export const save = (file: string, checkpoints: Checkpoints): Effect.Effect<void, CheckpointError> =>
   Effect.try({
-    try: () => {
-      const temporary = `${file}.${process.pid}.tmp`
-      mkdirSync(dirname(file), { recursive: true })
-      writeFileSync(temporary, `${JSON.stringify(checkpoints, null, 2)}\n`)
-      renameSync(temporary, file)
-    },
+    try: () => AtomicFile.write(file, `${JSON.stringify(checkpoints, null, 2)}\n`),
     catch: (e) => new CheckpointError({ file, reason: `cannot be written (${e instanceof Error ? e.message : String(e)})` })
   })

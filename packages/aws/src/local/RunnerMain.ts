@@ -11,22 +11,16 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
 import * as SubscriptionRef from "effect/SubscriptionRef"
-import { renameSync, writeFileSync } from "node:fs"
 import { pathToFileURL } from "node:url"
 import { DynamoDbStreams } from "../DynamoDbStreams.js"
 import * as Logging from "../Logging.js"
+import * as AtomicFile from "./AtomicFile.js"
 import * as Runner from "./Runner.js"
 import * as RunnerProcess from "./RunnerProcess.js"
 
 type Handler = (event: DynamoDBStreamEvent, context: object) => Promise<DynamoDBBatchResponse | void>
 
 const isHandler = (u: unknown): u is Handler => typeof u === "function"
-
-const writeAtomically = (file: string, text: string) =>
-  Effect.sync(() => {
-    writeFileSync(`${file}.tmp`, text)
-    renameSync(`${file}.tmp`, file)
-  })
 
 const serve = (mapping: RunnerProcess.Mapping, handler: Handler) =>
   Effect.gen(function*() {
@@ -43,7 +37,7 @@ const serve = (mapping: RunnerProcess.Mapping, handler: Handler) =>
         records: p.records,
         onFailure: p.onFailure
       }
-      yield* writeAtomically(mapping.statusFile, `${JSON.stringify(status)}\n`)
+      yield* Effect.sync(() => AtomicFile.write(mapping.statusFile, `${JSON.stringify(status)}\n`))
     })
     yield* Effect.logInfo("runner started").pipe(Effect.annotateLogs({ functionFile: mapping.functionFile, pid: process.pid }))
     yield* Effect.forkChild(Effect.repeat(report, Schedule.spaced("1 second")))
