@@ -5,6 +5,7 @@
  * running.
  */
 import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { alive } from "@dyna/aws/local/Background"
 import { freePort, isListening } from "@dyna/aws/local/DynamoDbLocal"
 import * as Elite from "@dyna/core/Elite"
 import * as Effect from "effect/Effect"
@@ -97,15 +98,6 @@ const caughtUp = async (prefix: string, timeoutMs: number) => {
 }
 
 const runnerPid = () => Number(readFileSync(join(home, "runner", "runner.pid"), "utf8").trim())
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), "dyna-pipeline-"))

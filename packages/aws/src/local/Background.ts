@@ -6,7 +6,8 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { readFileSync, rmSync } from "node:fs"
 
-const alive = (pid: number) => {
+/** Whether a process with that pid is alive. */
+export const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true
