@@ -10,7 +10,6 @@ import * as Verify from "@dyna/aws/Verify"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { existsSync, readFileSync } from "node:fs"
-import { join } from "node:path"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
 
 const usage = `Usage: pnpm verify [--target local|aws]
@@ -29,9 +28,8 @@ const acceptanceEvent: unknown = JSON.parse(readFileSync(new URL("../events/jam-
 
 /** The local target: the published bundle, invoked in a fresh process; the runner must be up for Task 2. */
 const local = Effect.gen(function*() {
-  const { functionDir, endpoint, runner } = yield* LocalConfig.settings
+  const { functionFile, endpoint, runner } = yield* LocalConfig.settings
   const tables = yield* Tables
-  const functionFile = join(functionDir, Deployment.functionSettings.fileName)
   const environment = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, ...Deployment.functionEnvironment(tables) }
   const invoke: Verify.Invoke<LocalInvoke.InvokeError> = (event) =>
     existsSync(functionFile)

@@ -6,6 +6,7 @@
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import { join, resolve } from "node:path"
+import * as Deployment from "../Deployment.js"
 
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 
@@ -29,6 +30,8 @@ export const settings = Config.all({
       pidFile: at("dynamodb.pid"),
       /** Where "publishing" puts the bundled function, for the runner to load. */
       functionDir: at("function"),
+      /** The published function itself, the file named as Lambda's handler names it. */
+      functionFile: at("function", Deployment.functionSettings.fileName),
       runner: {
         /** The bundled runner program itself. */
         script: at("runner", "runner.mjs"),

@@ -5,7 +5,7 @@
 import type { ConfigError } from "effect/Config"
 import * as Effect from "effect/Effect"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
+import { dirname } from "node:path"
 import { isDeepStrictEqual } from "node:util"
 import * as Deployment from "../Deployment.js"
 import { type DynamoDb, type DynamoDbError, isLoopback } from "../DynamoDb.js"
@@ -42,18 +42,21 @@ const readBytes = (file: string) => (existsSync(file) ? readFileSync(file) : und
 const writeIfChanged = (file: string, bytes: Uint8Array) => {
   const before = readBytes(file)
   if (before !== undefined && Buffer.compare(before, bytes) === 0) return "unchanged" as const
-  mkdirSync(join(file, ".."), { recursive: true })
+  mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, bytes)
   return before === undefined ? "created" as const : "updated" as const
 }
 
 /** "Publishing" locally: the bundled handler, the very file that goes to AWS, where the runner loads it. */
 export const publishFunction = Effect.gen(function*() {
-  const { functionDir } = yield* LocalConfig.settings
+  const { functionFile } = yield* LocalConfig.settings
   const artifact = yield* Bundle.make
-  const file = join(functionDir, Deployment.functionSettings.fileName)
-  const action = writeIfChanged(file, artifact.code)
-  return { action, resource: file, detail: `${(artifact.code.length / 1024).toFixed(0)} KB, sha256 ${artifact.sha256}` } satisfies Outcome
+  const action = writeIfChanged(functionFile, artifact.code)
+  return {
+    action,
+    resource: functionFile,
+    detail: `${(artifact.code.length / 1024).toFixed(0)} KB, zip sha256 ${artifact.sha256}`
+  } satisfies Outcome
 })
 
 /**
@@ -62,11 +65,10 @@ export const publishFunction = Effect.gen(function*() {
  * anything else (a new function, a replaced stream, a new runner build) is restarted.
  */
 export const ensureRunner = Effect.gen(function*() {
-  const { functionDir, runner, endpoint } = yield* LocalConfig.settings
+  const { functionFile, runner, endpoint } = yield* LocalConfig.settings
   const tables = yield* Tables
   const stream = (yield* describeTable(tables.transactions))?.LatestStreamArn
   if (stream === undefined) return yield* new MissingTable({ table: `${tables.transactions} (with a stream)` })
-  const functionFile = join(functionDir, Deployment.functionSettings.fileName)
   const mapping: RunnerProcess.Mapping = {
     streamArn: stream,
     settings: Deployment.mapping,
