@@ -37,6 +37,8 @@ export const kindOf = (cause: unknown): ErrorKind => {
   const reported = AwsCall.reported(cause)
   if (reported.name === "ConditionalCheckFailedException") return "ConditionFailed"
   if (reported.name === "ResourceNotFoundException") return "NotFound"
+  // DynamoDB's and its streams' throttling of control and stream calls (too many at once), not a quota.
+  if (reported.name === "LimitExceededException") return "Transient"
   if (AwsCall.isUnreachable(reported)) return "Unreachable"
   if (AwsCall.isTransient(reported)) return "Transient"
   return "Other"

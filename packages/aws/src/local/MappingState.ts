@@ -46,9 +46,6 @@ export const updateShard = (m: Mapping, shardId: string, f: (p: ShardProgress) =
 /** The name of the AWS exception behind the error. */
 export const causeName = (error: DynamoDbError) => AwsCall.reported(error.cause).name
 
-/** Throttling (`LimitExceededException` on the streams API), 5xx, or DynamoDB unreachable for now. */
-const isRetryable = (error: DynamoDbError) => Retry.isTransient(error) || causeName(error) === "LimitExceededException"
-
 /** One streams call, retried for as long as it fails for a passing reason (as the mapping keeps polling). */
 export const streamCall = <A>(operation: string, f: (client: DynamoDBStreamsClient) => Promise<A>) =>
   Effect.gen(function*() {
@@ -56,11 +53,12 @@ export const streamCall = <A>(operation: string, f: (client: DynamoDBStreamsClie
     return yield* streams.call(operation, f)
   }).pipe(
     Effect.tapError((error) =>
-      isRetryable(error)
+      Retry.isTransient(error)
         ? Effect.logWarning("stream read failed; trying again").pipe(Effect.annotateLogs({ operation, error: error.message }))
         : Effect.void
     ),
-    Effect.retry({ schedule: Retry.redelivery, while: isRetryable })
+    // Throttling, 5xx, DynamoDB unreachable for now: keep polling, as the mapping does.
+    Effect.retry({ schedule: Retry.redelivery, while: Retry.isTransient })
   )
 
 /** Moves the shard's checkpoint forward and writes it down before anything else happens. */
