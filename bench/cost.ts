@@ -8,7 +8,7 @@ import { services } from "@dyna/aws/AppLayer"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
 import * as Handler from "@dyna/aws/Handler"
 import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
-import { ensureTable, profilesTable, rejectedTable } from "@dyna/aws/provision/TableSteps"
+import { ensureTable, eventsTable, profilesTable, rejectedTable } from "@dyna/aws/provision/TableSteps"
 import { Tables } from "@dyna/aws/Tables"
 import * as Events from "@dyna/core/Events"
 import { statusFor } from "@dyna/core/Elite"
@@ -73,7 +73,12 @@ const naiveHandler = (client: DynamoDBClient, table: string) => async (records: 
   }
 }
 
-const tablesFor = (prefix: string) => ({ transactions: `${prefix}-tx`, profiles: `${prefix}-profile`, rejected: `${prefix}-rejected` })
+const tablesFor = (prefix: string) => ({
+  transactions: `${prefix}-tx`,
+  profiles: `${prefix}-profile`,
+  rejected: `${prefix}-rejected`,
+  events: `${prefix}-events`
+})
 
 const measure = (endpoint: string, customers: number) =>
   Effect.gen(function*() {
@@ -84,7 +89,11 @@ const measure = (endpoint: string, customers: number) =>
       const client = meteredClient(endpoint, units)
       const names = tablesFor(`${kind}-${customers}`)
       const db = Layer.succeed(DynamoDb, DynamoDb.fromClient(client, endpoint))
-      yield* Effect.all([ensureTable(profilesTable(names.profiles)), ensureTable(rejectedTable(names.rejected))]).pipe(
+      yield* Effect.all([
+        ensureTable(profilesTable(names.profiles)),
+        ensureTable(rejectedTable(names.rejected)),
+        ensureTable(eventsTable(names.events))
+      ]).pipe(
         Effect.provide(db)
       )
       units.write = 0

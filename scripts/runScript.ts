@@ -3,6 +3,7 @@
  * readable line (no stack trace) and exit code 1 when something fails.
  */
 import { withLogging } from "@dyna/aws/AppLayer"
+import * as Deployment from "@dyna/aws/Deployment"
 import * as Logging from "@dyna/aws/Logging"
 import { requireTables } from "@dyna/aws/provision/TableSteps"
 import { Tables } from "@dyna/aws/Tables"
@@ -87,7 +88,7 @@ export type ScriptServices = Layer.Success<ReturnType<typeof scriptLayer>>
 export const withTables = <A, E, R>(program: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const tables = yield* Tables
-    yield* requireTables([tables.transactions, tables.profiles, tables.rejected])
+    yield* requireTables(Deployment.tableNames(tables))
     return yield* program
   })
 

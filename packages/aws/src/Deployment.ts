@@ -11,6 +11,7 @@ export interface Names {
   readonly transactions: string
   readonly profiles: string
   readonly rejected: string
+  readonly events: string
   readonly functionName: string
   /** The role we create when the function does not exist yet (an adopted function keeps its own). */
   readonly roleName: string
@@ -22,6 +23,7 @@ export const names = (prefix = ""): Names => ({
   transactions: `${prefix}CustTransactions`,
   profiles: `${prefix}CustProfile`,
   rejected: `${prefix}CustTransactionsRejected`,
+  events: `${prefix}CustEliteEvents`,
   functionName: `${prefix}${DEFAULT_FUNCTION_NAME}`,
   roleName: `${prefix}DynaEliteFunctionRole`,
   policyName: "DynaEliteStreamAndTables"
@@ -44,12 +46,23 @@ export const functionSettings = {
 } as const
 
 /** The function's environment: which tables it works on. */
-export const functionEnvironment = (n: Pick<Names, "transactions" | "profiles" | "rejected">): Readonly<Record<string, string>> => ({
+export const functionEnvironment = (n: TableNames): Readonly<Record<string, string>> => ({
+  ...tableEnvironment(n),
+  LOG_LEVEL: "Info"
+})
+
+export type TableNames = Pick<Names, "transactions" | "profiles" | "rejected" | "events">
+
+/** The table names as the configuration variables `Tables` reads. */
+export const tableEnvironment = (n: TableNames): Readonly<Record<string, string>> => ({
   TRANSACTIONS_TABLE: n.transactions,
   PROFILES_TABLE: n.profiles,
   REJECTED_TABLE: n.rejected,
-  LOG_LEVEL: "Info"
+  ELITE_EVENTS_TABLE: n.events
 })
+
+/** Every table, in the order provision makes them. */
+export const tableNames = (n: TableNames): ReadonlyArray<string> => [n.transactions, n.profiles, n.rejected, n.events]
 
 /**
  * The event source mapping from the CustTransactions stream to the function.

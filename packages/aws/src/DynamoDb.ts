@@ -37,10 +37,25 @@ export const kindOf = (cause: unknown): ErrorKind => {
   const reported = AwsCall.reported(cause)
   if (reported.name === "ConditionalCheckFailedException") return "ConditionFailed"
   if (reported.name === "ResourceNotFoundException") return "NotFound"
+  if (reported.name === "TransactionCanceledException") return cancellationKind(cause)
   // DynamoDB's and its streams' throttling of control and stream calls (too many at once), not a quota.
   if (reported.name === "LimitExceededException") return "Transient"
   if (AwsCall.isUnreachable(reported)) return "Unreachable"
   if (AwsCall.isTransient(reported)) return "Transient"
+  return "Other"
+}
+
+/**
+ * A cancelled TransactWriteItems says why per item: a failed condition is a lost race like a single
+ * write's; a conflict with another transaction or throttling is worth another try.
+ */
+const cancellationKind = (cause: unknown): ErrorKind => {
+  const reasons = typeof cause === "object" && cause !== null && "CancellationReasons" in cause && Array.isArray(cause.CancellationReasons)
+    ? cause.CancellationReasons as ReadonlyArray<{ readonly Code?: string }>
+    : []
+  const codes = reasons.map((r) => r.Code)
+  if (codes.includes("ConditionalCheckFailed")) return "ConditionFailed"
+  if (codes.some((c) => c === "TransactionConflict" || c === "ThrottlingError" || c === "ProvisionedThroughputExceeded")) return "Transient"
   return "Other"
 }
 

@@ -26,7 +26,7 @@ export const provider = (options: Options): ConfigProvider.ConfigProvider => {
   const n = names(options)
   // On AWS the names always follow the prefix (what provision created); locally only when one is given.
   const tableNames = options.target === "aws" || options.prefix !== undefined
-    ? { TRANSACTIONS_TABLE: n.transactions, PROFILES_TABLE: n.profiles, REJECTED_TABLE: n.rejected }
+    ? Deployment.tableEnvironment(n)
     : {}
   const flags = { ...tableNames, ...(options.region === undefined ? {} : { AWS_REGION: options.region }) }
   return ConfigProvider.fromUnknown(flags).pipe(

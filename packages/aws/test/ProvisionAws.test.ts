@@ -62,6 +62,7 @@ const expectedPolicy = {
     },
     { Sid: "ListStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
     { Sid: "ApplyToProfiles", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [table("CustProfile")] },
+    { Sid: "RecordPromotions", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustEliteEvents")] },
     { Sid: "QuarantineRejected", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustTransactionsRejected")] },
     {
       Sid: "OwnLogGroup",
@@ -76,6 +77,7 @@ const environment = {
   TRANSACTIONS_TABLE: "CustTransactions",
   PROFILES_TABLE: "CustProfile",
   REJECTED_TABLE: "CustTransactionsRejected",
+  ELITE_EVENTS_TABLE: "CustEliteEvents",
   LOG_LEVEL: "Info"
 }
 
@@ -97,12 +99,13 @@ describe("provisioning on AWS", () => {
 
     const { outcomes, lines } = await succeeded()
 
-    assert.deepStrictEqual(outcomes.map((o) => o.action), Array(8).fill("created"))
-    assert.strictEqual(lines.at(-1), "Done: 8 of 8 steps changed something.")
+    assert.deepStrictEqual(outcomes.map((o) => o.action), Array(9).fill("created"))
+    assert.strictEqual(lines.at(-1), "Done: 9 of 9 steps changed something.")
     assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), [
       "CustTransactions",
       "CustProfile",
-      "CustTransactionsRejected"
+      "CustTransactionsRejected",
+      "CustEliteEvents"
     ])
     assert.deepStrictEqual(FakeAws.dynamo.commandCalls(UpdateTableCommand).map((c) => c.args[0].input.StreamSpecification), [
       { StreamEnabled: true, StreamViewType: "NEW_IMAGE" }
@@ -153,8 +156,11 @@ describe("provisioning on AWS", () => {
 
     const { outcomes } = await succeeded()
 
-    // The Jam's tables are kept as they are, keys included; only the quarantine is new.
-    assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), ["CustTransactionsRejected"])
+    // The Jam's tables are kept as they are, keys included; only the quarantine and the events table are new.
+    assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), [
+      "CustTransactionsRejected",
+      "CustEliteEvents"
+    ])
     assert.deepStrictEqual(account.tables.get("CustTransactions")?.KeySchema, [
       { AttributeName: "CustID", KeyType: "HASH" },
       { AttributeName: "TnValue", KeyType: "RANGE" }
@@ -190,7 +196,7 @@ describe("provisioning on AWS", () => {
     // The Jam's function and role are never tagged as ours: teardown must not take them for its own.
     assert.deepStrictEqual(sent().filter((name) => /Tag|Create(Role|Function)Command/.test(name)), [])
 
-    const [, stream, , , role, , published, mapped] = outcomes
+    const [, stream, , , , role, , published, mapped] = outcomes
     assert.deepInclude(stream, { action: "updated", detail: "view type KEYS_ONLY → NEW_IMAGE" })
     assert.deepInclude(role, { action: "unchanged", resource: FakeAws.roleArn("service-role/JamLambdaRole") })
     assert.strictEqual(published?.action, "updated")
@@ -209,8 +215,8 @@ describe("provisioning on AWS", () => {
 
       const { outcomes, lines } = await succeeded()
 
-      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(8).fill("unchanged"))
-      assert.strictEqual(lines.at(-1), "Nothing to change: all 8 steps were already in place.")
+      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(9).fill("unchanged"))
+      assert.strictEqual(lines.at(-1), "Nothing to change: all 9 steps were already in place.")
       const requests = sent()
       assert.isNotEmpty(requests)
       assert.deepStrictEqual(requests.filter((name) => mutating.test(name)), [])
@@ -240,7 +246,7 @@ describe("provisioning on AWS", () => {
     const attempts = FakeAws.lambda.commandCalls(CreateFunctionCommand).length
     assert.isAtLeast(attempts, 8)
     assert.isAtMost(attempts, 20)
-    assert.deepStrictEqual(errors, ["[7/8] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
+    assert.deepStrictEqual(errors, ["[8/9] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
   })
 
   it("does not retry a function Lambda rejects for another reason", async () => {
@@ -327,7 +333,7 @@ describe("provisioning on AWS", () => {
     FakeAws.account().failAlways("DescribeTable", FakeAws.noCredentials)
     const dynamo = await failed()
     assert.strictEqual(dynamo.message, sentence)
-    assert.deepStrictEqual(dynamo.errors, ["[1/8] table CustTransactions: failed"])
+    assert.deepStrictEqual(dynamo.errors, ["[1/9] table CustTransactions: failed"])
     assert.deepStrictEqual(sent(), ["DescribeTableCommand"])
 
     const account = FakeAws.account()

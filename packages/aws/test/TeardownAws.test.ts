@@ -87,13 +87,14 @@ describe("teardown on AWS", () => {
       "DeleteFunctionCommand"
     ])
 
-    assert.deepStrictEqual(outcomes.map((o) => o.action), ["deleted", "deleted", "deleted", "deleted", "kept", "kept", "kept"])
-    assert.deepStrictEqual(outcomes.slice(-3).map((o) => [o.resource, o.detail]), [
+    assert.deepStrictEqual(outcomes.map((o) => o.action), ["deleted", "deleted", "deleted", "deleted", "kept", "kept", "kept", "kept"])
+    assert.deepStrictEqual(outcomes.slice(-4).map((o) => [o.resource, o.detail]), [
       ["CustTransactions", "pass --delete-data to delete it"],
       ["CustProfile", "pass --delete-data to delete it"],
-      ["CustTransactionsRejected", "pass --delete-data to delete it"]
+      ["CustTransactionsRejected", "pass --delete-data to delete it"],
+      ["CustEliteEvents", "pass --delete-data to delete it"]
     ])
-    assert.strictEqual(lines.at(-1), "Done: 4 of 7 steps changed something.")
+    assert.strictEqual(lines.at(-1), "Done: 4 of 8 steps changed something.")
 
     forgetRequests()
     const withData = await teardown(true)
@@ -101,10 +102,11 @@ describe("teardown on AWS", () => {
     assert.deepStrictEqual(input(FakeAws.dynamo.commandCalls(DeleteTableCommand)), [
       { TableName: "CustTransactions" },
       { TableName: "CustProfile" },
-      { TableName: "CustTransactionsRejected" }
+      { TableName: "CustTransactionsRejected" },
+      { TableName: "CustEliteEvents" }
     ])
-    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), Array(3).fill("DeleteTableCommand"))
-    assert.deepStrictEqual(withData.outcomes.map((o) => o.action), ["unchanged", "unchanged", "unchanged", "unchanged", "deleted", "deleted", "deleted"])
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), Array(4).fill("DeleteTableCommand"))
+    assert.deepStrictEqual(withData.outcomes.map((o) => o.action), ["unchanged", "unchanged", "unchanged", "unchanged", "deleted", "deleted", "deleted", "deleted"])
   })
 
   it("on the Jam's account removes the mapping and our policy, and keeps the Jam's function and role", async () => {
@@ -154,7 +156,7 @@ describe("teardown on AWS", () => {
         assert.isNotEmpty(sent())
         assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
         assert.isTrue(outcomes.every((o) => o.action === "unchanged" || o.action === "kept"))
-        assert.strictEqual(lines.at(-1), "Nothing to change: all 7 steps were already in place.")
+        assert.strictEqual(lines.at(-1), "Nothing to change: all 8 steps were already in place.")
       }
     }
   })
@@ -167,7 +169,7 @@ describe("teardown on AWS", () => {
     const { message, errors } = await RunSteps.failed(awsTeardownSteps(names, { deleteData: false }))
 
     assert.strictEqual(message, "event source mapping created-0 is still Deleting after 5 minutes; run teardown again later")
-    assert.deepStrictEqual(errors, [`[1/7] stream mapping CustTransactions → ${FUNCTION}: failed`])
+    assert.deepStrictEqual(errors, [`[1/8] stream mapping CustTransactions → ${FUNCTION}: failed`])
     // Every 2 seconds for 5 minutes.
     assert.approximately(FakeAws.lambda.commandCalls(GetEventSourceMappingCommand).length, 151, 2)
   })

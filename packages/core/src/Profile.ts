@@ -34,6 +34,8 @@ export interface Profile {
   readonly custStatus: Status
   readonly applied: AppliedLog.AppliedLog
   readonly version: number | undefined
+  /** When the customer became Elite (ISO-8601 UTC); absent for Normal customers and for those promoted before it was recorded. */
+  readonly eliteSince: string | undefined
 }
 
 const Count = Schema.String.check(Schema.isPattern(/^\d+$/, { message: "must be a whole number" }))
@@ -50,7 +52,8 @@ export const Item = Schema.Struct({
   TotalTnValue: Schema.optional(Schema.Struct({ N: DollarsFromText })),
   CustStatus: Schema.optional(Schema.Struct({ S: Schema.String })),
   AppliedTn: Schema.optional(Schema.Struct({ M: Schema.Record(Schema.String, Schema.Struct({ N: Count })) })),
-  ProfileVersion: Schema.optional(Schema.Struct({ N: Count }))
+  ProfileVersion: Schema.optional(Schema.Struct({ N: Count })),
+  EliteSince: Schema.optional(Schema.Struct({ S: Schema.String }))
 })
 
 /**
@@ -85,7 +88,8 @@ export const fromItem = (custId: string, item: unknown): Result.Result<Profile, 
       totalTnValue: i.TotalTnValue?.N ?? 0,
       custStatus: i.CustStatus?.S === "Elite" ? "Elite" : "Normal",
       applied: AppliedLog.fromEntries(Object.entries(i.AppliedTn?.M ?? {}).map(([k, v]) => [k, Number(v.N)])),
-      version: i.ProfileVersion === undefined ? undefined : Number(i.ProfileVersion.N)
+      version: i.ProfileVersion === undefined ? undefined : Number(i.ProfileVersion.N),
+      eliteSince: i.EliteSince?.S
     })),
     Result.mapError((error) => {
       const first = Issue.first(error.issue)
@@ -104,5 +108,6 @@ export const empty = (custId: CustomerId): Profile => ({
   totalTnValue: 0,
   custStatus: "Normal",
   applied: AppliedLog.empty,
-  version: undefined
+  version: undefined,
+  eliteSince: undefined
 })

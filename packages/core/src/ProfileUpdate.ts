@@ -1,6 +1,6 @@
 /**
- * What counting one customer's planned transactions does to their profile: the next profile, and
- * which transactions were new and which were counted before.
+ * What counting one customer's transactions does to their profile: the next profile, which
+ * transactions were new and which were counted before, and the promotion to Elite if one happened.
  *
  * @since 0.1.0
  */
@@ -9,7 +9,8 @@ import * as Elite from "./Elite.js"
 import type { CustomerPlan } from "./Plan.js"
 import type { Profile } from "./Profile.js"
 import * as ProfileModule from "./Profile.js"
-import { guardKey, type Transaction } from "./Transaction.js"
+import * as Promotion from "./Promotion.js"
+import { type CustomerId, guardKey, type Transaction } from "./Transaction.js"
 
 /**
  * @since 0.1.0
@@ -17,15 +18,46 @@ import { guardKey, type Transaction } from "./Transaction.js"
  */
 export interface ProfileUpdate {
   readonly previous: Profile
-  /** The profile to write; equal to `previous` when `applied` is empty, and then nothing is written. */
+  /** The profile to write; the same object as `previous` when nothing changes, and then nothing is written. */
   readonly next: Profile
   readonly applied: ReadonlyArray<Transaction>
-  /** Counted by an earlier delivery: in the profile's applied log already. */
+  /** Counted before: in the profile's applied log already (or, for a recount, already in its total). */
   readonly duplicates: ReadonlyArray<Transaction>
   /** Counted now with nothing to recognise a repeat by (no TnNum, no SequenceNumber). */
   readonly unguarded: ReadonlyArray<Transaction>
   /** Not counted: adding it would take the total past `Number.MAX_SAFE_INTEGER`, where sums stop being exact. */
   readonly overflowing: ReadonlyArray<Transaction>
+  /** Present when this update takes the customer from Normal to Elite: written with it, atomically. */
+  readonly promotion: Promotion.Promotion | undefined
+}
+
+/**
+ * Whether the update writes anything.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const changes = (update: ProfileUpdate): boolean => update.next !== update.previous
+
+/**
+ * The next profile for a new total: status from the rule, one version up, and `EliteSince` set on a
+ * promotion, kept while Elite, cleared on a demotion (only a repair demotes). A customer promoted once
+ * and still holding `EliteSince` is not promoted again, whatever a hand-edited total says.
+ */
+const nextProfile = (
+  previous: Profile,
+  totalTnValue: number,
+  applied: AppliedLog.AppliedLog,
+  nowSeconds: number,
+  crossing: (at: { readonly qualifiedAt: string; readonly profileVersion: number }) => Promotion.Promotion | undefined
+): Pick<ProfileUpdate, "next" | "promotion"> => {
+  const version = (previous.version ?? 0) + 1
+  const custStatus = Elite.statusFor(totalTnValue)
+  const promoted = custStatus === "Elite" && previous.eliteSince === undefined &&
+    Elite.statusFor(previous.totalTnValue) === "Normal"
+  const promotion = promoted ? crossing({ qualifiedAt: new Date(nowSeconds * 1000).toISOString(), profileVersion: version }) : undefined
+  const eliteSince = custStatus === "Normal" ? undefined : promotion?.qualifiedAt ?? previous.eliteSince
+  return { next: { custId: previous.custId, totalTnValue, custStatus, applied, version, eliteSince }, promotion }
 }
 
 /**
@@ -61,13 +93,72 @@ export const make = (
       else keys.push(key)
     }
   }
-  if (applied.length === 0) return { previous, next: previous, applied, duplicates, unguarded, overflowing }
-  const next: Profile = {
-    custId: previous.custId,
-    totalTnValue,
-    custStatus: Elite.statusFor(totalTnValue),
-    applied: AppliedLog.record(previous.applied, keys, nowSeconds, retentionSeconds),
-    version: (previous.version ?? 0) + 1
+  const unchanged = { previous, next: previous, applied, duplicates, unguarded, overflowing, promotion: undefined }
+  if (applied.length === 0) return unchanged
+  const log = AppliedLog.record(previous.applied, keys, nowSeconds, retentionSeconds)
+  return {
+    ...unchanged,
+    ...nextProfile(previous, totalTnValue, log, nowSeconds, (at) => Promotion.find(previous.totalTnValue, applied, at))
   }
-  return { previous, next, applied, duplicates, unguarded, overflowing }
+}
+
+/**
+ * Sets a customer's total to the sum of their CustTransactions rows, the source of truth: what backfill
+ * and repair write. Idempotent by construction, so it needs no memory of what it did before.
+ *
+ * Every row's key joins the applied log, so a row the stream has yet to deliver is recognised as
+ * counted when it comes. That is exact when `rows` was read after `current` and the write is
+ * conditioned on `current`'s version: a row the stream counts in between changes the version and the
+ * write loses. `applied` are the rows the profile's log did not know; `duplicates` the rest. Nothing
+ * changes when the total and status already agree with the rows.
+ *
+ * @since 0.1.0
+ * @category rules
+ */
+export const recount = (
+  custId: CustomerId,
+  current: Profile | undefined,
+  rows: ReadonlyArray<Transaction>,
+  nowSeconds: number,
+  retentionSeconds: number = AppliedLog.RETENTION_SECONDS
+): ProfileUpdate => {
+  const previous = current ?? ProfileModule.empty(custId)
+  // In TnNum order, so the promotion names the row that crossed the line as the purchases happened.
+  const ordered = [...rows].sort(byTnNum)
+  const counted: Array<Transaction> = []
+  const overflowing: Array<Transaction> = []
+  let totalTnValue = 0
+  for (const tx of ordered) {
+    if (Number.isSafeInteger(totalTnValue + tx.tnValue)) {
+      totalTnValue += tx.tnValue
+      counted.push(tx)
+    } else overflowing.push(tx)
+  }
+  const known = (tx: Transaction) => {
+    const key = guardKey(tx)
+    return key !== undefined && previous.applied.has(key)
+  }
+  const agrees = current !== undefined && previous.totalTnValue === totalTnValue &&
+    previous.custStatus === Elite.statusFor(totalTnValue)
+  if (agrees) {
+    return { previous, next: previous, applied: [], duplicates: counted, unguarded: [], overflowing, promotion: undefined }
+  }
+  const keys = counted.flatMap((tx) => guardKey(tx) ?? [])
+  const log = AppliedLog.record(previous.applied, keys, nowSeconds, retentionSeconds)
+  return {
+    previous,
+    // Replayed from zero: the row that crossed the line is the one that did so as the purchases happened.
+    ...nextProfile(previous, totalTnValue, log, nowSeconds, (at) => Promotion.find(0, counted, at)),
+    applied: counted.filter((tx) => !known(tx)),
+    duplicates: counted.filter(known),
+    unguarded: [],
+    overflowing
+  }
+}
+
+const byTnNum = (a: Transaction, b: Transaction): number => {
+  if (a.tnNum === undefined || b.tnNum === undefined) return a.tnNum === b.tnNum ? 0 : a.tnNum === undefined ? -1 : 1
+  const x = BigInt(a.tnNum)
+  const y = BigInt(b.tnNum)
+  return x < y ? -1 : x > y ? 1 : 0
 }

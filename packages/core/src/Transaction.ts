@@ -3,8 +3,10 @@
  *
  * @since 0.1.0
  */
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaTransformation from "effect/SchemaTransformation"
+import * as Issue from "./Issue.js"
 
 /**
  * A customer id (`CustID`): a non-empty string.
@@ -92,3 +94,18 @@ export interface Transaction {
  */
 export const guardKey = (tx: Transaction): string | undefined =>
   tx.tnNum ?? (tx.sequenceNumber === undefined ? undefined : `seq:${tx.sequenceNumber}`)
+
+const decodeItem = Schema.decodeUnknownResult(Item)
+
+/**
+ * Reads a CustTransactions row (from a Scan or a Query) as a transaction, or names the first field at
+ * fault. A row has no stream sequence number: its `TnNum` is its key.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromRow = (item: unknown): Result.Result<Transaction, Issue.Problem> =>
+  decodeItem(item, { errors: "all" }).pipe(
+    Result.map((i): Transaction => ({ custId: i.CustID.S, tnNum: i.TnNum?.N, tnValue: i.TnValue.N, sequenceNumber: undefined })),
+    Result.mapError((error) => Issue.first(error.issue))
+  )

@@ -41,7 +41,7 @@ describe("ProfileUpdate.make", () => {
   })
 
   it("adds to a profile the Jam made (no version, no log) and recomputes a stale status", () => {
-    const jam: Profile = { custId, totalTnValue: 950, custStatus: "Normal", applied: AppliedLog.empty, version: undefined }
+    const jam: Profile = { custId, totalTnValue: 950, custStatus: "Normal", applied: AppliedLog.empty, version: undefined, eliteSince: undefined }
     const update = ProfileUpdate.make(jam, planOf([tx(undefined, 50)]), NOW)
     assert.strictEqual(update.next.totalTnValue, 1000)
     assert.strictEqual(update.next.custStatus, "Elite")
@@ -50,7 +50,7 @@ describe("ProfileUpdate.make", () => {
   })
 
   it("sets aside a transaction that would take the total past 2^53 - 1", () => {
-    const rich: Profile = { custId, totalTnValue: Number.MAX_SAFE_INTEGER - 10, custStatus: "Elite", applied: AppliedLog.empty, version: 3 }
+    const rich: Profile = { custId, totalTnValue: Number.MAX_SAFE_INTEGER - 10, custStatus: "Elite", applied: AppliedLog.empty, version: 3, eliteSince: undefined }
     const update = ProfileUpdate.make(rich, planOf([tx("1", 11), tx("2", 10)]), NOW)
     assert.deepStrictEqual(update.overflowing.map((t) => t.tnNum), ["1"])
     assert.strictEqual(update.next.totalTnValue, Number.MAX_SAFE_INTEGER)
@@ -62,7 +62,8 @@ describe("ProfileUpdate.make", () => {
       totalTnValue: 10,
       custStatus: "Normal",
       applied: AppliedLog.fromEntries([["old", NOW - AppliedLog.RETENTION_SECONDS - 1], ["recent", NOW - 60]]),
-      version: 1
+      version: 1,
+      eliteSince: undefined
     }
     const update = ProfileUpdate.make(old, planOf([tx("new", 1)]), NOW)
     assert.deepStrictEqual([...update.next.applied.keys()].sort(), ["new", "recent"])
@@ -82,5 +83,83 @@ describe("ProfileUpdate.make", () => {
       assert.strictEqual(profile?.totalTnValue, expected)
       assert.strictEqual(profile?.custStatus, expected >= 1000 ? "Elite" : "Normal")
     }))
+  })
+})
+
+describe("ProfileUpdate promotions", () => {
+  it("names the transaction that crossed the line and the running total right after it", () => {
+    const start = ProfileUpdate.make(undefined, planOf([tx("1", 900)]), NOW).next
+    const update = ProfileUpdate.make(start, planOf([tx("2", 50), tx("3", 60), tx("4", 500)]), NOW)
+    assert.deepStrictEqual(update.promotion, {
+      custId,
+      totalTnValue: 1010,
+      tnNum: "3",
+      sequenceNumber: undefined,
+      qualifiedAt: new Date(NOW * 1000).toISOString(),
+      profileVersion: 2
+    })
+    assert.strictEqual(update.next.eliteSince, new Date(NOW * 1000).toISOString())
+    assert.strictEqual(update.next.totalTnValue, 1510)
+  })
+
+  it("promotes once: later purchases, redeliveries and a hand-lowered total keep the first EliteSince", () => {
+    const promoted = ProfileUpdate.make(undefined, planOf([tx("1", 1000)]), NOW).next
+    const later = ProfileUpdate.make(promoted, planOf([tx("2", 5), tx("1", 1000)]), NOW + 60)
+    assert.strictEqual(later.promotion, undefined)
+    assert.strictEqual(later.next.eliteSince, promoted.eliteSince)
+    const lowered: Profile = { ...later.next, totalTnValue: 10 }
+    const crossedAgain = ProfileUpdate.make(lowered, planOf([tx("3", 2000)]), NOW + 120)
+    assert.strictEqual(crossedAgain.promotion, undefined)
+    assert.strictEqual(crossedAgain.next.eliteSince, promoted.eliteSince)
+  })
+
+  it("does not promote a profile the Jam already made Elite, and never a Normal one", () => {
+    const jam: Profile = { custId, totalTnValue: 1500, custStatus: "Elite", applied: AppliedLog.empty, version: undefined, eliteSince: undefined }
+    assert.strictEqual(ProfileUpdate.make(jam, planOf([tx("1", 5)]), NOW).promotion, undefined)
+    assert.strictEqual(ProfileUpdate.make(undefined, planOf([tx("1", 999)]), NOW).promotion, undefined)
+  })
+})
+
+describe("ProfileUpdate.recount", () => {
+  it("sets the total to the rows' sum, logs every row, and splits known rows from new ones", () => {
+    const current = ProfileUpdate.make(undefined, planOf([tx("2", 100)]), NOW).next
+    const update = ProfileUpdate.recount(custId, current, [tx("3", 300), tx("1", 50), tx("2", 100)], NOW + 1)
+    assert.isTrue(ProfileUpdate.changes(update))
+    assert.strictEqual(update.next.totalTnValue, 450)
+    assert.strictEqual(update.next.version, 2)
+    assert.deepStrictEqual(update.applied.map((t) => t.tnNum), ["1", "3"])
+    assert.deepStrictEqual(update.duplicates.map((t) => t.tnNum), ["2"])
+    assert.deepStrictEqual([...update.next.applied.keys()].sort(), ["1", "2", "3"])
+  })
+
+  it("changes nothing when the stored total and status agree with the rows, whatever the log says", () => {
+    const current: Profile = { custId, totalTnValue: 150, custStatus: "Normal", applied: AppliedLog.empty, version: 4, eliteSince: undefined }
+    const update = ProfileUpdate.recount(custId, current, [tx("1", 50), tx("2", 100)], NOW)
+    assert.isFalse(ProfileUpdate.changes(update))
+    assert.strictEqual(update.next, current)
+    assert.strictEqual(update.duplicates.length, 2)
+  })
+
+  it("is idempotent: recounting its own result changes nothing", () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.record({ n: fc.nat(99), v: fc.nat(700) }), { selector: (t) => t.n }), fc.nat(3000), (rows, stored) => {
+      const txs = rows.map(({ n, v }) => tx(String(n), v))
+      const current: Profile = { custId, totalTnValue: stored, custStatus: "Normal", applied: AppliedLog.empty, version: 1, eliteSince: undefined }
+      const first = ProfileUpdate.recount(custId, current, txs, NOW)
+      const sum = txs.reduce((s, t) => s + t.tnValue, 0)
+      assert.strictEqual(first.next.totalTnValue, sum)
+      assert.strictEqual(first.next.custStatus, sum >= 1000 ? "Elite" : "Normal")
+      assert.isFalse(ProfileUpdate.changes(ProfileUpdate.recount(custId, first.next, txs, NOW + 5)))
+    }))
+  })
+
+  it("promotes by replaying the rows in TnNum order, and demotes (clearing EliteSince) when the rows say so", () => {
+    const update = ProfileUpdate.recount(custId, undefined, [tx("10", 500), tx("2", 600), tx("7", 100)], NOW)
+    assert.strictEqual(update.promotion?.tnNum, "10")
+    assert.strictEqual(update.promotion?.totalTnValue, 1200)
+    assert.strictEqual(update.next.eliteSince, update.promotion?.qualifiedAt)
+    const demoted = ProfileUpdate.recount(custId, update.next, [tx("2", 600)], NOW + 9)
+    assert.strictEqual(demoted.next.custStatus, "Normal")
+    assert.strictEqual(demoted.next.eliteSince, undefined)
+    assert.strictEqual(demoted.promotion, undefined)
   })
 })

@@ -15,7 +15,7 @@ import * as EventSourceMapping from "./EventSourceMapping.js"
 import * as LambdaFunction from "./Function.js"
 import * as Role from "./Role.js"
 import type { Outcome, Step } from "./Step.js"
-import { describeTable, ensureStream, ensureTable, MissingTable, profilesTable, rejectedTable, transactionsTable } from "./TableSteps.js"
+import { describeTable, ensureStream, ensureTable, eventsTable, MissingTable, profilesTable, rejectedTable, transactionsTable } from "./TableSteps.js"
 
 export type AwsStepError =
   | DynamoDbError
@@ -101,6 +101,7 @@ export const awsSteps = (
   { title: `stream on ${names.transactions}`, run: ensureStream(names.transactions) },
   { title: `table ${names.profiles}`, run: ensureTable(profilesTable(names.profiles)) },
   { title: `table ${names.rejected} (quarantine)`, run: ensureTable(rejectedTable(names.rejected)) },
+  { title: `table ${names.events} (EliteQualified events)`, run: ensureTable(eventsTable(names.events)) },
   { title: `role of ${names.functionName}`, run: roleStep(names) },
   { title: `policy ${names.policyName}`, run: policyStep(names) },
   { title: `function ${names.functionName} (bundled)`, run: functionStep(names, artifact) },

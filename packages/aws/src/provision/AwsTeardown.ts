@@ -4,7 +4,7 @@
  * step reads what exists first, so a second run deletes nothing.
  */
 import * as Effect from "effect/Effect"
-import type * as Deployment from "../Deployment.js"
+import * as Deployment from "../Deployment.js"
 import type { DynamoDbError } from "../DynamoDb.js"
 import type { IamError } from "../Iam.js"
 import type { LambdaError } from "../Lambda.js"
@@ -42,7 +42,7 @@ export const awsTeardownSteps = (
   },
   { title: `function ${names.functionName}`, run: LambdaFunction.remove(names.functionName) },
   { title: `role of ${names.functionName}`, run: functionRoleName(names).pipe(Effect.flatMap(Role.remove)) },
-  ...[names.transactions, names.profiles, names.rejected].map((name) => ({
+  ...Deployment.tableNames(names).map((name) => ({
     title: `table ${name}`,
     run: options.deleteData ? deleteTable(name) : kept(name)
   }))

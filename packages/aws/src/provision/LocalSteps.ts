@@ -16,7 +16,7 @@ import * as RunnerProcess from "../local/RunnerProcess.js"
 import { Tables } from "../Tables.js"
 import * as Bundle from "./Bundle.js"
 import type { Outcome, Step } from "./Step.js"
-import { describeTable, ensureStream, ensureTable, MissingTable, profilesTable, rejectedTable, transactionsTable } from "./TableSteps.js"
+import { describeTable, ensureStream, ensureTable, eventsTable, MissingTable, profilesTable, rejectedTable, transactionsTable } from "./TableSteps.js"
 
 /** Reuses whatever DynamoDB listens at the endpoint; starts ours in the background when nothing does. */
 export const ensureDynamoDbLocal = Effect.gen(function*() {
@@ -107,6 +107,7 @@ export const localSteps: Effect.Effect<
     { title: `stream on ${tables.transactions}`, run: ensureStream(tables.transactions) },
     { title: `table ${tables.profiles}`, run: ensureTable(profilesTable(tables.profiles)) },
     { title: `table ${tables.rejected} (quarantine)`, run: ensureTable(rejectedTable(tables.rejected)) },
+    { title: `table ${tables.events} (EliteQualified events)`, run: ensureTable(eventsTable(tables.events)) },
     { title: "function (bundled)", run: publishFunction },
     { title: `stream mapping ${tables.transactions} → local runner`, run: ensureRunner }
   ]

@@ -5,6 +5,7 @@
  */
 import * as Effect from "effect/Effect"
 import { existsSync, rmSync } from "node:fs"
+import * as Deployment from "../Deployment.js"
 import * as Background from "../local/Background.js"
 import * as LocalConfig from "../local/LocalConfig.js"
 import { Tables } from "../Tables.js"
@@ -28,7 +29,7 @@ export const localTeardownSteps = (options: { readonly deleteData: boolean }) =>
   Effect.gen(function*() {
     const { functionDir, runner, pidFile, dataDir, endpoint } = yield* LocalConfig.settings
     const tables = yield* Tables
-    const names = [tables.transactions, tables.profiles, tables.rejected]
+    const names = Deployment.tableNames(tables)
     const kept = (name: string) => Effect.succeed<Outcome>({ action: "kept", resource: name, detail: "pass --delete-data to delete it" })
     // Reachable only while DynamoDB Local runs: delete tables first, stop it last.
     const dataSteps = options.deleteData

@@ -52,7 +52,7 @@ export const trustPolicy = {
 /** The inline policy, exactly as it is sent: what the handler (`Batch`, `ProfileStore.apply`, `Quarantine.put`) does, nothing more. */
 export const policyDocument = (
   at: Location,
-  names: Pick<Names, "transactions" | "profiles" | "rejected" | "functionName">
+  names: Pick<Names, "transactions" | "profiles" | "rejected" | "events" | "functionName">
 ): PolicyDocument => {
   const table = (name: string) => `arn:${at.partition}:dynamodb:${at.region}:${at.account}:table/${name}`
   const logGroup = `arn:${at.partition}:logs:${at.region}:${at.account}:log-group:/aws/lambda/${names.functionName}`
@@ -81,6 +81,14 @@ export const policyDocument = (
         Effect: "Allow",
         Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
         Resource: [table(names.profiles)]
+      },
+      {
+        // A promotion: the profile's UpdateItem and this PutItem in one TransactWriteItems, which IAM
+        // authorizes action by action (there is no TransactWriteItems permission).
+        Sid: "RecordPromotions",
+        Effect: "Allow",
+        Action: ["dynamodb:PutItem"],
+        Resource: [table(names.events)]
       },
       {
         // Quarantine.put: one conditional PutItem per record that can never be applied.

@@ -47,6 +47,13 @@ export const rejectedTable = (name: string): TableDefinition => ({
   attributes: [{ AttributeName: "RecordId", AttributeType: "S" }]
 })
 
+/** CustEliteEvents: one row per promotion, keyed by customer and the profile version that promoted them. */
+export const eventsTable = (name: string): TableDefinition => ({
+  name,
+  keySchema: [{ AttributeName: "CustID", KeyType: "HASH" }, { AttributeName: "ProfileVersion", KeyType: "RANGE" }],
+  attributes: [{ AttributeName: "CustID", AttributeType: "S" }, { AttributeName: "ProfileVersion", AttributeType: "N" }]
+})
+
 /** The table's description, or `undefined` when it does not exist. */
 export const describeTable = (name: string) =>
   Effect.gen(function*() {

@@ -15,13 +15,15 @@ import { afterAll, beforeAll, inject } from "vitest"
 import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import * as Handler from "../../src/Handler.js"
-import { ensureStream, ensureTable, profilesTable, rejectedTable, transactionsTable } from "../../src/provision/TableSteps.js"
+import * as Deployment from "../../src/Deployment.js"
+import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../../src/provision/TableSteps.js"
 import { Tables } from "../../src/Tables.js"
 
 export interface TableNames {
   readonly transactions: string
   readonly profiles: string
   readonly rejected: string
+  readonly events: string
 }
 
 export const endpoint = () => inject("dynamoEndpoint")
@@ -65,24 +67,21 @@ const baseLayer = (names: TableNames, sdk: DynamoDBClient) =>
   Layer.mergeAll(
     Layer.succeed(DynamoDb, DynamoDb.fromClient(sdk, endpoint())),
     Tables.layer.pipe(
-      Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({
-        TRANSACTIONS_TABLE: names.transactions,
-        PROFILES_TABLE: names.profiles,
-        REJECTED_TABLE: names.rejected
-      })))
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(Deployment.tableEnvironment(names))))
     )
   )
 
 /** Fresh, empty tables (and the CustTransactions stream), named uniquely for one test. */
 export const freshTables = async (): Promise<TableNames> => {
   const id = randomUUID().slice(0, 8)
-  const names = { transactions: `tx-${id}`, profiles: `profile-${id}`, rejected: `rejected-${id}` }
+  const names = { transactions: `tx-${id}`, profiles: `profile-${id}`, rejected: `rejected-${id}`, events: `events-${id}` }
   await Effect.runPromise(
     Effect.gen(function*() {
       yield* ensureTable(transactionsTable(names.transactions))
       yield* ensureStream(names.transactions)
       yield* ensureTable(profilesTable(names.profiles))
       yield* ensureTable(rejectedTable(names.rejected))
+      yield* ensureTable(eventsTable(names.events))
     }).pipe(Effect.provide(baseLayer(names, client())))
   )
   return names
