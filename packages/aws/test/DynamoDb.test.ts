@@ -2,7 +2,8 @@ import {
   ConditionalCheckFailedException,
   DescribeTableCommand,
   ProvisionedThroughputExceededException,
-  ResourceNotFoundException
+  ResourceNotFoundException,
+  TransactionCanceledException
 } from "@aws-sdk/client-dynamodb"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -20,6 +21,15 @@ describe("DynamoDb", () => {
     assert.strictEqual(kindOf(new ResourceNotFoundException({ message: "gone", ...meta })), "NotFound")
     assert.strictEqual(kindOf(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })), "Unreachable")
     assert.strictEqual(kindOf(new Error("something else")), "Other")
+  })
+
+  it("reads a cancelled transaction by its reasons: a failed condition is a lost race, a conflict is worth retrying", () => {
+    const cancelled = (...codes: Array<string>) =>
+      new TransactionCanceledException({ message: "cancelled", $metadata: {}, CancellationReasons: codes.map((Code) => ({ Code })) })
+    assert.strictEqual(kindOf(cancelled("ConditionalCheckFailed", "None")), "ConditionFailed")
+    assert.strictEqual(kindOf(cancelled("None", "TransactionConflict")), "Transient")
+    assert.strictEqual(kindOf(cancelled("ThrottlingError", "None")), "Transient")
+    assert.strictEqual(kindOf(cancelled("ValidationError")), "Other")
   })
 
   it("reaches DynamoDB Local through the configured endpoint, with placeholder credentials", async () => {

@@ -2,7 +2,7 @@
  * Real DynamoDB for tests: fresh tables on the project's DynamoDB Local, the live services over them,
  * and a client with a fault-injection seam (SDK middleware) for throttling and crashes.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
 import type { AttributeValue } from "@aws-sdk/client-dynamodb"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -143,3 +143,15 @@ export const inserts = (
   values: ReadonlyArray<readonly [tnNum: number, tnValue: number]>
 ): Array<DynamoDBRecord> =>
   values.map(([tnNum, tnValue]) => Events.insert({ custId, tnNum, tnValue, sequenceNumber: nextSequenceNumber() }))
+
+/** Every EliteQualified item, with numbers as numbers, oldest promotion first. */
+export const eliteEvents = async (names: TableNames) => {
+  const out = await client().send(new ScanCommand({ TableName: names.events, ConsistentRead: true }))
+  return (out.Items ?? [])
+    .map((item) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)])))
+    .sort((a, b) => String(a.QualifiedAt).localeCompare(String(b.QualifiedAt)))
+}
+
+/** Runs an effect on the live services over the given tables. */
+export const run = <A, E>(names: TableNames, effect: Effect.Effect<A, E, Layer.Success<ReturnType<typeof servicesLayer>>>, sdk?: DynamoDBClient) =>
+  Effect.runPromise(effect.pipe(Effect.provide(servicesLayer(names, sdk))))
