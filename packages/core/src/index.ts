@@ -10,7 +10,11 @@ export * as AppliedLog from "./AppliedLog.js"
 /** @since 0.1.0 */
 export * as BatchResult from "./BatchResult.js"
 /** @since 0.1.0 */
+export * as Csv from "./Csv.js"
+/** @since 0.1.0 */
 export * as Elite from "./Elite.js"
+/** @since 0.1.0 */
+export * as EliteList from "./EliteList.js"
 /** @since 0.1.0 */
 export * as Events from "./Events.js"
 /** @since 0.1.0 */
@@ -21,6 +25,8 @@ export * as Plan from "./Plan.js"
 export * as Profile from "./Profile.js"
 /** @since 0.1.0 */
 export * as ProfileUpdate from "./ProfileUpdate.js"
+/** @since 0.1.0 */
+export * as Promotion from "./Promotion.js"
 /** @since 0.1.0 */
 export * as StreamRecord from "./StreamRecord.js"
 /** @since 0.1.0 */
