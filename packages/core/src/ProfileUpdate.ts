@@ -109,8 +109,10 @@ export const make = (
  * Every row's key joins the applied log, so a row the stream has yet to deliver is recognised as
  * counted when it comes. That is exact when `rows` was read after `current` and the write is
  * conditioned on `current`'s version: a row the stream counts in between changes the version and the
- * write loses. `applied` are the rows the profile's log did not know; `duplicates` the rest. Nothing
- * changes when the total and status already agree with the rows.
+ * write loses. `applied` are the rows the profile's log did not know, when the total moves; when it
+ * already equals the sum, every row is a duplicate, and the write (if any) only logs the rows' keys —
+ * a stored total can equal the sum by coincidence while a row is still on its way down the stream.
+ * Nothing changes when the total and status agree with the rows and the log knows every row.
  *
  * @since 0.1.0
  * @category rules
@@ -138,9 +140,8 @@ export const recount = (
     const key = guardKey(tx)
     return key !== undefined && previous.applied.has(key)
   }
-  const agrees = current !== undefined && previous.totalTnValue === totalTnValue &&
-    previous.custStatus === Elite.statusFor(totalTnValue)
-  if (agrees) {
+  const sameTotal = current !== undefined && previous.totalTnValue === totalTnValue
+  if (sameTotal && previous.custStatus === Elite.statusFor(totalTnValue) && counted.every(known)) {
     return { previous, next: previous, applied: [], duplicates: counted, unguarded: [], overflowing, promotion: undefined }
   }
   const keys = counted.flatMap((tx) => guardKey(tx) ?? [])
@@ -149,8 +150,8 @@ export const recount = (
     previous,
     // Replayed from zero: the row that crossed the line is the one that did so as the purchases happened.
     ...nextProfile(previous, totalTnValue, log, nowSeconds, (at) => Promotion.find(0, counted, at)),
-    applied: counted.filter((tx) => !known(tx)),
-    duplicates: counted.filter(known),
+    applied: sameTotal ? [] : counted.filter((tx) => !known(tx)),
+    duplicates: sameTotal ? counted : counted.filter(known),
     unguarded: [],
     overflowing
   }

@@ -132,12 +132,26 @@ describe("ProfileUpdate.recount", () => {
     assert.deepStrictEqual([...update.next.applied.keys()].sort(), ["1", "2", "3"])
   })
 
-  it("changes nothing when the stored total and status agree with the rows, whatever the log says", () => {
-    const current: Profile = { custId, totalTnValue: 150, custStatus: "Normal", applied: AppliedLog.empty, version: 4, eliteSince: undefined }
+  it("changes nothing when the total, the status and the log all agree with the rows", () => {
+    const logged = AppliedLog.fromEntries([["1", NOW - 60], ["2", NOW - 60]])
+    const current: Profile = { custId, totalTnValue: 150, custStatus: "Normal", applied: logged, version: 4, eliteSince: undefined }
     const update = ProfileUpdate.recount(custId, current, [tx("1", 50), tx("2", 100)], NOW)
     assert.isFalse(ProfileUpdate.changes(update))
     assert.strictEqual(update.next, current)
     assert.strictEqual(update.duplicates.length, 2)
+  })
+
+  it("logs the rows of a total that equals their sum by coincidence, so the stream cannot count one again", () => {
+    // A Jam total of 100 with no rows behind it, and a $100 row still on its way down the stream.
+    const jam: Profile = { custId, totalTnValue: 100, custStatus: "Normal", applied: AppliedLog.empty, version: undefined, eliteSince: undefined }
+    const update = ProfileUpdate.recount(custId, jam, [tx("7", 100)], NOW)
+    assert.isTrue(ProfileUpdate.changes(update))
+    assert.strictEqual(update.next.totalTnValue, 100)
+    assert.deepStrictEqual(update.applied, [])
+    assert.deepStrictEqual([...update.next.applied.keys()], ["7"])
+    const delivered = ProfileUpdate.make(update.next, planOf([tx("7", 100)]), NOW + 1)
+    assert.strictEqual(delivered.duplicates.length, 1)
+    assert.isFalse(ProfileUpdate.changes(delivered))
   })
 
   it("is idempotent: recounting its own result changes nothing", () => {
