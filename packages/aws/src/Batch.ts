@@ -115,10 +115,10 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
             })
           }),
         onFailure: (error) =>
-          error._tag === "UnreadableProfile"
-            // The profile, not the record, is broken; no retry mends it, so the records wait in quarantine.
+          error._tag === "UnreadableProfile" || error._tag === "ProfileTooLarge"
+            // The profile, not the record, is at fault; no retry mends it, so the records wait in quarantine.
             ? setAsideAll(records.map((tx) => [
-              { ...identity(tx), field: `CustProfile.${error.field}`, reason: error.message },
+              { ...identity(tx), field: `CustProfile.${error._tag === "UnreadableProfile" ? error.field : "AppliedTn"}`, reason: error.message },
               rawOf.get(tx)
             ]))
             : Effect.logError("customer update failed; records will be delivered again").pipe(

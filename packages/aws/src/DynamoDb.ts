@@ -59,6 +59,22 @@ const cancellationKind = (cause: unknown): ErrorKind => {
   return "Other"
 }
 
+// "Item size has exceeded …" (PutItem, a too large value) or "Item size to update has exceeded …" (UpdateItem).
+const ITEM_TOO_LARGE = /item size (to update )?has exceeded the maximum allowed size/i
+
+/**
+ * Whether a write was refused because the item would pass DynamoDB's 400 KB limit, said in the
+ * exception's message or, for a transaction, in one item's cancellation reason.
+ */
+export const isItemTooLarge = (error: DynamoDbError): boolean => {
+  const cause = error.cause
+  if (cause instanceof Error && ITEM_TOO_LARGE.test(cause.message)) return true
+  const reasons = typeof cause === "object" && cause !== null && "CancellationReasons" in cause && Array.isArray(cause.CancellationReasons)
+    ? cause.CancellationReasons as ReadonlyArray<{ readonly Message?: string }>
+    : []
+  return reasons.some((r) => ITEM_TOO_LARGE.test(r.Message ?? ""))
+}
+
 /** Where a client sends its requests, for messages: the configured endpoint or the region's. */
 const endpointLabel = (endpoint: string | undefined, region: string) => endpoint ?? `dynamodb.${region}.amazonaws.com`
 

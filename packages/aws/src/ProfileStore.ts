@@ -15,7 +15,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
+import { DynamoDb, type DynamoDbError, isItemTooLarge } from "./DynamoDb.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
 import * as Transactions from "./Transactions.js"
@@ -28,7 +28,20 @@ export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", { custI
   }
 }
 
-export type ApplyError = DynamoDbError | LostRace | Profile.UnreadableProfile
+/**
+ * The profile would pass DynamoDB's 400 KB item limit: its applied log holds more ids than fit (tens of
+ * thousands of transactions of one customer within 25 hours, or a recount of that many rows).
+ */
+export class ProfileTooLarge extends Schema.TaggedError<ProfileTooLarge>()("ProfileTooLarge", {
+  custId: Schema.String,
+  loggedIds: Schema.Number
+}) {
+  override get message() {
+    return `CustProfile ${this.custId} would pass DynamoDB's 400 KB item limit with ${this.loggedIds} transaction ids in its applied log`
+  }
+}
+
+export type ApplyError = DynamoDbError | LostRace | ProfileTooLarge | Profile.UnreadableProfile
 
 export class ProfileStore extends Context.Service<ProfileStore, {
   /** The stored profile, or `undefined` when the customer has none. */
@@ -99,7 +112,12 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             ))
         return Retry.onTransient(sent).pipe(
           Effect.as(true),
-          Effect.catchTag("DynamoDbError", (e) => e.kind === "ConditionFailed" ? Effect.succeed(false) : Effect.fail(e))
+          Effect.catchTag("DynamoDbError", (e): Effect.Effect<boolean, DynamoDbError | ProfileTooLarge> =>
+            e.kind === "ConditionFailed"
+              ? Effect.succeed(false)
+              : isItemTooLarge(e)
+              ? Effect.fail(new ProfileTooLarge({ custId: next.custId, loggedIds: next.applied.size }))
+              : Effect.fail(e))
         )
       }
 

@@ -1,3 +1,4 @@
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
 import { assert, describe, it } from "vitest"
 import acceptance from "../../../events/jam-task1.json" with { type: "json" }
@@ -70,5 +71,36 @@ describe("handler on DynamoDB Local", () => {
       TotalTnValue: 1050,
       CustStatus: "Elite"
     })
+  })
+
+  it("quarantines a batch's records, with the reason, when the profile's applied log would pass 400 KB", async () => {
+    // As many ids, counted just now, as fit (found to within 50): the item sits just under the limit.
+    const now = String(Math.floor(Date.now() / 1000))
+    const setLog = (ids: number) =>
+      DynamoLocal.client().send(new UpdateItemCommand({
+        TableName: ctx.names.profiles,
+        Key: { CustID: { S: "huge-log" } },
+        UpdateExpression: "SET TotalTnValue = :t, CustStatus = :s, AppliedTn = :a, ProfileVersion = :v",
+        ExpressionAttributeValues: {
+          ":t": { N: "10" },
+          ":s": { S: "Normal" },
+          ":a": { M: Object.fromEntries(Array.from({ length: ids }, (_, i) => [String(2_000_000_000 + i), { N: now }])) },
+          ":v": { N: "1" }
+        }
+      })).then(() => true, () => false)
+    let [fits, fails] = [20_000, 40_000]
+    while (fails - fits > 50) {
+      const middle = Math.floor((fits + fails) / 2)
+      if (await setLog(middle)) fits = middle
+      else fails = middle
+    }
+    assert.isTrue(await setLog(fits))
+    const records = DynamoLocal.inserts("huge-log", Array.from({ length: 100 }, (_, i) => [1_000_000_000 + i, 5] as const))
+    assert.deepStrictEqual(await ctx.live.handler(Events.batch(records)), { batchItemFailures: [] })
+    assert.deepInclude(ctx.live.summaries().at(-1), { records: 100, applied: 0, quarantined: 100, failed: 0 })
+    const line = ctx.live.logs.find((l) => l.message === "record quarantined" && l.annotations.custId === "huge-log")
+    assert.strictEqual(line?.annotations.field, "CustProfile.AppliedTn")
+    assert.match(String(line?.annotations.reason), /huge-log would pass DynamoDB's 400 KB item limit with \d{5} transaction ids/)
+    assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "huge-log"), { TotalTnValue: 10 })
   })
 })
