@@ -12,6 +12,8 @@ export * as BatchResult from "./BatchResult.js"
 /** @since 0.1.0 */
 export * as Csv from "./Csv.js"
 /** @since 0.1.0 */
+export * as Drift from "./Drift.js"
+/** @since 0.1.0 */
 export * as Elite from "./Elite.js"
 /** @since 0.1.0 */
 export * as EliteList from "./EliteList.js"

@@ -1,0 +1,134 @@
+import * as Reconcile from "@dyna/aws/ops/Reconcile"
+import * as Scan from "@dyna/aws/ops/Scan"
+import { Tables } from "@dyna/aws/Tables"
+import * as Drift from "@dyna/core/Drift"
+import { CustomerId } from "@dyna/core/Transaction"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Progress from "./lib/Progress.js"
+import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
+
+const settleSeconds = Duration.toMillis(Reconcile.DEFAULT_SETTLE) / 1000
+
+const usage = `Usage: pnpm reconcile [--repair] [--customer ID] [--segments N] [--settle S] [--target local|aws]
+
+Recomputes each customer's total from CustTransactions (the source of truth) and compares it with
+CustProfile, status included. Prints every difference on stdout, one line each:
+
+  CUST-1  stored 950 Normal  computed 1050 Elite  (total, status)
+
+The kinds: total (the stored total is not the sum of the rows), status (not what the Elite rule gives),
+missing profile (rows but no profile), no rows (a profile with a total but no rows), unreadable (a row
+or profile that cannot be read, named with the attribute at fault).
+
+Safe while the stream runs. Parallel Scans find candidates; each is then checked precisely (profile,
+then rows, strongly consistent) and, while it still differs, again every settle interval, ${Reconcile.DEFAULT_CHECKS} checks at
+most. A difference the stream closes within the settle time is lag, not drift, and is not reported.
+
+  --repair           set each drifted profile right, through the handler's own conditional write
+                     (total from the rows, status from the rule), then check it again. Safe beside
+                     the stream: a racing increment either lands first and is included, or makes
+                     the repair read again; never a wrong total. Unreadable rows are not repaired.
+  --customer ID      only this customer: no Scan, the same precise checks (and repair)
+  --segments N       Scan each table with N parallel segments (default ${Reconcile.DEFAULT_SEGMENTS})
+  --settle S         seconds between precise checks of a difference (default ${settleSeconds}; 0 to 60)
+${targetUsage}
+
+Shows a progress bar (items, rate, ETA) on stderr while scanning; ends with a one-line summary on
+stdout: customers and rows checked, time, rate, drifted, repaired, closed by the stream (lag).
+
+Exit codes: 0 no drift, or every drifted profile repaired; 1 drift remains (or reconcile failed:
+DynamoDB unreachable, a table missing); 2 bad arguments.`
+
+const { values } = parse(usage, {
+  ...targetFlags,
+  repair: { type: "boolean", default: false },
+  customer: { type: "string" },
+  segments: { type: "string" },
+  settle: { type: "string" }
+})
+const target = targetOf(usage, values)
+
+const bad = (message: string): never => {
+  console.error(`error: ${message}\n\n${usage}`)
+  return process.exit(2)
+}
+
+// DynamoDB takes up to 1,000,000 segments.
+const segments = values.segments === undefined
+  ? Reconcile.DEFAULT_SEGMENTS
+  : /^\d+$/.test(values.segments) && Number(values.segments) >= 1 && Number(values.segments) <= 1_000_000
+  ? Number(values.segments)
+  : bad(`--segments must be a whole number from 1 to 1000000, not ${JSON.stringify(values.segments)}`)
+
+const settle = values.settle === undefined
+  ? Reconcile.DEFAULT_SETTLE
+  : /^\d+(\.\d+)?$/.test(values.settle) && Number(values.settle) <= 60
+  ? Duration.millis(Math.round(Number(values.settle) * 1000))
+  : bad(`--settle must be a number of seconds from 0 to 60, not ${JSON.stringify(values.settle)}`)
+
+const customer = values.customer === undefined
+  ? undefined
+  : Schema.is(CustomerId)(values.customer)
+  ? values.customer
+  : bad("--customer must be a non-empty CustID")
+
+const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
+const count = (n: number, one: string, many: string) => `${whole.format(n)} ${n === 1 ? one : many}`
+const seconds = (millis: number) => `${new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }).format(millis / 1000)} s`
+
+const outcome = (repair: Reconcile.Repair | undefined) =>
+  repair === undefined ? "" : repair._tag === "Repaired" ? "  -> repaired" : `  -> not repaired: ${repair.reason}`
+
+const summaryLine = (s: Reconcile.Summary, repair: boolean) => {
+  const lag = Reconcile.lag(s)
+  const closed = lag === 0 ? [] : [`${whole.format(lag)} closed by the stream (lag)`]
+  const drift = s.findings.length === 0
+    ? ["no drift"]
+    : [
+      `${whole.format(s.findings.length)} drifted`,
+      ...(repair ? [`${whole.format(Reconcile.repaired(s))} repaired`] : []),
+      ...(repair && Reconcile.remaining(s) > 0 ? [`${whole.format(Reconcile.remaining(s))} not repaired`] : [])
+    ]
+  return `Reconcile: ${count(s.customers, "customer", "customers")}, ${count(s.rows, "row", "rows")} checked in ` +
+    `${seconds(s.elapsedMillis)} (${whole.format(Reconcile.rowsPerSecond(s))} rows/s): ${[...drift, ...closed].join(", ")}.`
+}
+
+const summary = await runScript(
+  withTables(Effect.gen(function*() {
+    const tables = yield* Tables
+    const progress = customer === undefined
+      ? yield* Effect.gen(function*() {
+        // Exact on DynamoDB Local; on AWS refreshed about every six hours, so the bar is a guide there.
+        const counts = yield* Effect.all([Scan.approximateCount(tables.transactions), Scan.approximateCount(tables.profiles)]).pipe(
+          Effect.orElseSucceed(() => [undefined, undefined] as const)
+        )
+        const total = counts[0] === undefined || counts[1] === undefined ? undefined : counts[0] + counts[1]
+        return Progress.make({ label: "reconcile", unit: "items", ...(total === undefined ? {} : { total }) })
+      })
+      : undefined
+    const result = yield* Reconcile.run({
+      repair: values.repair,
+      customer,
+      segments,
+      settle,
+      onScanned: (n) => Effect.sync(() => progress?.advance(n)),
+      onCandidates: (n) =>
+        Effect.gen(function*() {
+          progress?.finish()
+          if (n > 0) yield* Console.error(`reconcile: ${count(n, "difference", "differences")} to check precisely (settle ${Duration.format(Duration.fromInputUnsafe(settle))})`)
+        })
+    }).pipe(Effect.ensuring(Effect.sync(() => progress?.finish())))
+    const width = Math.max(0, ...result.findings.map((f) => f.difference.custId.length))
+    for (const f of result.findings) yield* Console.log(`${Drift.format(f.difference, width)}${outcome(f.repair)}`)
+    if (customer !== undefined && result.rows === 0 && result.profiles === 0 && result.findings.length === 0) {
+      yield* Console.error(`no profile and no rows for CustID ${JSON.stringify(customer)}`)
+    }
+    yield* Console.log(summaryLine(result, values.repair))
+    return result
+  })),
+  target
+)
+if (Reconcile.remaining(summary) > 0) process.exit(1)
