@@ -5,7 +5,6 @@
  */
 import type { TableDescription } from "@aws-sdk/client-dynamodb"
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type Shard } from "@aws-sdk/client-dynamodb-streams"
-import { type EventSourceMappingConfiguration, paginateListEventSourceMappings } from "@aws-sdk/client-lambda"
 import * as Elite from "@dyna/core/Elite"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -15,7 +14,6 @@ import * as AwsCall from "../AwsCall.js"
 import * as Deployment from "../Deployment.js"
 import { DynamoDb, type DynamoDbError } from "../DynamoDb.js"
 import { DynamoDbStreams } from "../DynamoDbStreams.js"
-import { Lambda } from "../Lambda.js"
 import * as Background from "../local/Background.js"
 import * as Checkpoints from "../local/Checkpoints.js"
 import * as Filter from "../local/Filter.js"
@@ -24,6 +22,7 @@ import * as OnFailure from "../local/OnFailure.js"
 import * as RunnerProcess from "../local/RunnerProcess.js"
 import * as StreamEvent from "../local/StreamEvent.js"
 import * as Arn from "../provision/Arn.js"
+import * as EventSourceMapping from "../provision/EventSourceMapping.js"
 import * as LambdaFunction from "../provision/Function.js"
 import { describeTable } from "../provision/TableSteps.js"
 import * as Retry from "../Retry.js"
@@ -573,23 +572,11 @@ export const local = Effect.fn("Status.local")(function*() {
   })
 })
 
-const mappingsOf = (functionName: string) =>
-  Effect.gen(function*() {
-    const lambda = yield* Lambda
-    return yield* Retry.onTransient(lambda.call("ListEventSourceMappings", async (client) => {
-      const all: Array<EventSourceMappingConfiguration> = []
-      for await (const page of paginateListEventSourceMappings({ client }, { FunctionName: functionName })) {
-        all.push(...(page.EventSourceMappings ?? []))
-      }
-      return all
-    }))
-  })
-
 const awsMapping = (functionName: string, tableArn: string | undefined, streamArn: string | undefined) =>
   Effect.gen(function*() {
     const fn = yield* LambdaFunction.describe(functionName)
     if (fn === undefined) return { _tag: "AwsMapping", functionName, function: undefined, mappings: [], error: undefined } satisfies AwsMapping
-    const all = tableArn === undefined ? [] : yield* mappingsOf(functionName)
+    const all = tableArn === undefined ? [] : yield* EventSourceMapping.list(functionName)
     const mappings = all
       .filter((m) => m.EventSourceArn?.startsWith(`${tableArn}/stream/`) === true)
       .map((m): AwsMappingEntry => ({

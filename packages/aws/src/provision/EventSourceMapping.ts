@@ -89,7 +89,8 @@ export const isStreamNotYetReadable = (error: LambdaError): boolean =>
   AwsCall.reported(error.cause).name === "InvalidParameterValueException" &&
   /cannot access stream|does not have permissions|cannot be assumed/i.test(AwsCall.detail(error.cause))
 
-const list = (functionName: string) =>
+/** Every event source mapping of the function, all pages. */
+export const list = (functionName: string) =>
   Effect.gen(function*() {
     const lambda = yield* Lambda
     return yield* Retry.onTransient(lambda.call("ListEventSourceMappings", async (client) => {
