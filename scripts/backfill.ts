@@ -3,6 +3,8 @@ import * as Scan from "@dyna/aws/ops/Scan"
 import { Tables } from "@dyna/aws/Tables"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Flags from "./lib/Flags.js"
+import { count, number, seconds } from "./lib/Format.js"
 import * as Progress from "./lib/Progress.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
 
@@ -35,27 +37,14 @@ and run again) or the backfill failed (DynamoDB unreachable, a table missing); 2
 const { values } = parse(usage, { ...targetFlags, segments: { type: "string" }, concurrency: { type: "string" } })
 const target = targetOf(usage, values)
 
-/** A flag that must be a positive whole number (at most `max`), or exit 2 naming it. */
-const positive = (flag: string, text: string | undefined, fallback: number, max: number): number => {
-  if (text === undefined) return fallback
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (n >= 1 && n <= max) return n
-  console.error(`error: --${flag} must be a whole number from 1 to ${max}, not ${JSON.stringify(text)}\n\n${usage}`)
-  return process.exit(2)
-}
-
 // DynamoDB takes up to 1,000,000 segments; past a few thousand recounts at once the client only queues.
-const segments = positive("segments", values.segments, Backfill.DEFAULT_SEGMENTS, 1_000_000)
-const concurrency = positive("concurrency", values.concurrency, Backfill.DEFAULT_CONCURRENCY, 1_000)
-
-const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
-const count = (n: number, one: string, many: string) => `${whole.format(n)} ${n === 1 ? one : many}`
-const seconds = (millis: number) => `${new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }).format(millis / 1000)} s`
+const segments = Flags.orExit(usage, Flags.wholeNumber("segments", values.segments, { min: 1, max: 1_000_000 }, Backfill.DEFAULT_SEGMENTS))
+const concurrency = Flags.orExit(usage, Flags.wholeNumber("concurrency", values.concurrency, { min: 1, max: 1_000 }, Backfill.DEFAULT_CONCURRENCY))
 
 const summaryLine = (s: Backfill.Summary) =>
   `Backfill done: ${count(s.scanned, "row", "rows")} scanned for ${count(s.customers, "customer", "customers")} in ${seconds(s.elapsedMillis)}` +
-  ` (${whole.format(Backfill.rowsPerSecond(s))} rows/s): ${whole.format(s.applied)} applied, ${whole.format(s.duplicates)} already counted, ` +
-  `${count(s.changed, "customer", "customers")} changed, ${count(s.promotions, "promotion", "promotions")}, ${whole.format(s.skipped.length)} skipped` +
+  ` (${number(Backfill.rowsPerSecond(s))} rows/s): ${number(s.applied)} applied, ${number(s.duplicates)} already counted, ` +
+  `${count(s.changed, "customer", "customers")} changed, ${count(s.promotions, "promotion", "promotions")}, ${number(s.skipped.length)} skipped` +
   (s.overflowing === 0 ? "" : `, ${count(s.overflowing, "row", "rows")} left out (a total would pass 2^53 − 1)`) + "."
 
 const summary = await runScript(

@@ -11,6 +11,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as Flags from "./lib/Flags.js"
+import { count, dollars } from "./lib/Format.js"
 import * as Progress from "./lib/Progress.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
@@ -71,42 +73,6 @@ const commands = { export: exportUsage, events: eventsUsage, watch: watchUsage }
 type Command = keyof typeof commands
 const isCommand = (s: string | undefined): s is Command => s !== undefined && Object.hasOwn(commands, s)
 
-/** Exits 2 with the problem and the usage, as `parse` does for bad arguments. */
-const badArgument = (message: string, text: string): never => {
-  console.error(`error: ${message}\n\n${text}`)
-  return process.exit(2)
-}
-
-// A calendar date (midnight UTC), or a date and time with a zone: a zone-less time would be read in
-// whatever zone this machine is in, and Date.parse alone takes "March 7" and 2026-02-30 (as 2 March).
-const isoDate =
-  /^(\d{4})-(\d{2})-(\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/
-
-/** `--since` as a time, or exit 2 naming the flag. */
-const sinceOf = (text: string | undefined, help: string): Date | undefined => {
-  if (text === undefined) return undefined
-  const m = isoDate.exec(text)
-  const day = m === null ? undefined : new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])))
-  const ms = Date.parse(text)
-  if (m === null || day === undefined || day.getUTCDate() !== Number(m[3]) || Number.isNaN(ms)) {
-    return badArgument(
-      `--since must be an ISO-8601 date (2026-11-01) or a timestamp with a zone (2026-11-01T09:00:00Z), not ${JSON.stringify(text)}`,
-      help
-    )
-  }
-  return new Date(ms)
-}
-
-/** `--segments` as a count DynamoDB takes (1 to 1,000,000), or exit 2 naming the flag. */
-const segmentsOf = (text: string | undefined, help: string): number | undefined => {
-  if (text === undefined) return undefined
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (!(n >= 1 && n <= 1_000_000)) return badArgument(`--segments must be a whole number from 1 to 1000000, not ${JSON.stringify(text)}`, help)
-  return n
-}
-
-const count = (n: number, one: string, many: string) => `${new Intl.NumberFormat("en-US").format(n)} ${n === 1 ? one : many}`
-const dollars = (n: number) => `$${new Intl.NumberFormat("en-US").format(n)}`
 const crossedBy = (p: Promotion.Promotion) =>
   p.tnNum !== undefined ? `TnNum ${p.tnNum}` : p.sequenceNumber !== undefined ? `SequenceNumber ${p.sequenceNumber}` : "an unnumbered purchase"
 
@@ -238,11 +204,11 @@ if (!isCommand(command)) {
     console.log(usage)
     process.exit(0)
   }
-  badArgument(
+  Flags.badArgument(
+    usage,
     command === undefined || command.startsWith("-")
       ? "expected a command: export, events or watch"
-      : `unknown command ${JSON.stringify(command)}; expected export, events or watch`,
-    usage
+      : `unknown command ${JSON.stringify(command)}; expected export, events or watch`
   )
 } else if (command === "export") {
   const { values } = parse(exportUsage, {
@@ -252,16 +218,16 @@ if (!isCommand(command)) {
     segments: { type: "string" }
   }, { min: 1, max: 1 })
   const options = targetOf(exportUsage, values)
-  const args = { out: values.out, since: sinceOf(values.since, exportUsage), segments: segmentsOf(values.segments, exportUsage) }
+  const args = { out: values.out, since: Flags.orExit(exportUsage, Flags.instant("since", values.since)), segments: Flags.orExit(exportUsage, Flags.wholeNumber("segments", values.segments, { min: 1, max: 1_000_000 }, undefined)) }
   await runScript(runExport(args), options)
 } else if (command === "events") {
   const { values } = parse(eventsUsage, { ...targetFlags, since: { type: "string" }, json: { type: "boolean" } }, { min: 1, max: 1 })
   const options = targetOf(eventsUsage, values)
-  await runScript(runEvents({ since: sinceOf(values.since, eventsUsage), json: values.json === true }), options)
+  await runScript(runEvents({ since: Flags.orExit(eventsUsage, Flags.instant("since", values.since)), json: values.json === true }), options)
 } else {
   const { values } = parse(watchUsage, { ...targetFlags, since: { type: "string" }, all: { type: "boolean" } }, { min: 1, max: 1 })
   const options = targetOf(watchUsage, values)
-  if (values.all === true && values.since !== undefined) badArgument("use --all or --since, not both", watchUsage)
-  const since = sinceOf(values.since, watchUsage)
+  if (values.all === true && values.since !== undefined) Flags.badArgument(watchUsage, "use --all or --since, not both")
+  const since = Flags.orExit(watchUsage, Flags.instant("since", values.since))
   await runScript(runWatch({ from: values.all === true ? "all" : since ?? "now", target: options.target }), options)
 }

@@ -12,7 +12,8 @@ describes what exists, then says whether it created, updated or left it unchange
 
   local (default)  DynamoDB Local (started in the background if nothing listens at the endpoint;
                    data in .dyna/), the CustTransactions table and its NEW_IMAGE stream, CustProfile,
-                   the CustTransactionsRejected quarantine, the function bundled by esbuild into
+                   the CustTransactionsRejected quarantine, CustEliteEvents (one item per promotion),
+                   the function bundled by esbuild into
                    .dyna/function/index.mjs, and the local runner reading the stream into it
                    (\`pnpm local:logs\` shows what it does).
   aws              the same tables and stream in your account, the function's role and

@@ -7,6 +7,8 @@ import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as Flags from "./lib/Flags.js"
+import { count, number, seconds } from "./lib/Format.js"
 import * as Progress from "./lib/Progress.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
 
@@ -51,49 +53,32 @@ const { values } = parse(usage, {
 })
 const target = targetOf(usage, values)
 
-const bad = (message: string): never => {
-  console.error(`error: ${message}\n\n${usage}`)
-  return process.exit(2)
-}
-
 // DynamoDB takes up to 1,000,000 segments.
-const segments = values.segments === undefined
-  ? Reconcile.DEFAULT_SEGMENTS
-  : /^\d+$/.test(values.segments) && Number(values.segments) >= 1 && Number(values.segments) <= 1_000_000
-  ? Number(values.segments)
-  : bad(`--segments must be a whole number from 1 to 1000000, not ${JSON.stringify(values.segments)}`)
+const segments = Flags.orExit(usage, Flags.wholeNumber("segments", values.segments, { min: 1, max: 1_000_000 }, Reconcile.DEFAULT_SEGMENTS))
 
-const settle = values.settle === undefined
-  ? Reconcile.DEFAULT_SETTLE
-  : /^\d+(\.\d+)?$/.test(values.settle) && Number(values.settle) <= 60
-  ? Duration.millis(Math.round(Number(values.settle) * 1000))
-  : bad(`--settle must be a number of seconds from 0 to 60, not ${JSON.stringify(values.settle)}`)
+const settle = Flags.orExit(usage, Flags.seconds("settle", values.settle, 60, Reconcile.DEFAULT_SETTLE))
 
 const customer = values.customer === undefined
   ? undefined
   : Schema.is(CustomerId)(values.customer)
   ? values.customer
-  : bad("--customer must be a non-empty CustID")
-
-const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
-const count = (n: number, one: string, many: string) => `${whole.format(n)} ${n === 1 ? one : many}`
-const seconds = (millis: number) => `${new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 }).format(millis / 1000)} s`
+  : Flags.badArgument(usage, "--customer must be a non-empty CustID")
 
 const outcome = (repair: Reconcile.Repair | undefined) =>
   repair === undefined ? "" : repair._tag === "Repaired" ? "  -> repaired" : `  -> not repaired: ${repair.reason}`
 
 const summaryLine = (s: Reconcile.Summary, repair: boolean) => {
   const lag = Reconcile.lag(s)
-  const closed = lag === 0 ? [] : [`${whole.format(lag)} closed by the stream (lag)`]
+  const closed = lag === 0 ? [] : [`${number(lag)} closed by the stream (lag)`]
   const drift = s.findings.length === 0
     ? ["no drift"]
     : [
-      `${whole.format(s.findings.length)} drifted`,
-      ...(repair ? [`${whole.format(Reconcile.repaired(s))} repaired`] : []),
-      ...(repair && Reconcile.remaining(s) > 0 ? [`${whole.format(Reconcile.remaining(s))} not repaired`] : [])
+      `${number(s.findings.length)} drifted`,
+      ...(repair ? [`${number(Reconcile.repaired(s))} repaired`] : []),
+      ...(repair && Reconcile.remaining(s) > 0 ? [`${number(Reconcile.remaining(s))} not repaired`] : [])
     ]
   return `Reconcile: ${count(s.customers, "customer", "customers")}, ${count(s.rows, "row", "rows")} checked in ` +
-    `${seconds(s.elapsedMillis)} (${whole.format(Reconcile.rowsPerSecond(s))} rows/s): ${[...drift, ...closed].join(", ")}.`
+    `${seconds(s.elapsedMillis)} (${number(Reconcile.rowsPerSecond(s))} rows/s): ${[...drift, ...closed].join(", ")}.`
 }
 
 const summary = await runScript(

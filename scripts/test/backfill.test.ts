@@ -95,13 +95,11 @@ describe("pnpm backfill", () => {
   })
 
   it("rejects a count that is not a positive whole number, with the usage and exit code 2", () => {
-    for (const args of [["--segments", "0"], ["--concurrency", "2.5"]]) {
-      const result = pnpm(["backfill", ...args])
-      assert.strictEqual(result.code, 2, args.join(" "))
-      assert.match(result.stderr, new RegExp(`^error: ${args[0]} must be a whole number from 1 to `))
-      assert.include(result.stderr, "Usage: pnpm backfill")
-    }
-    assert.strictEqual(pnpm(["backfill", "extra"]).code, 2)
+    // The check itself is tested as a function (flags.test.ts); this proves it is wired in.
+    const result = pnpm(["backfill", "--concurrency", "2.5"])
+    assert.strictEqual(result.code, 2)
+    assert.match(result.stderr, /^error: --concurrency must be a whole number from 1 to 1000, not "2.5"/)
+    assert.include(result.stderr, "Usage: pnpm backfill")
   })
 
   it("counts every row once, shows its progress, ends with a summary, and counts nothing on a second run", async () => {

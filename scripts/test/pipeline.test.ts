@@ -122,9 +122,9 @@ describe("the local pipeline", () => {
     const result = pnpm("provision")
     assert.strictEqual(result.code, 0, result.stderr)
     const lines = result.stdout.split("\n")
-    assert.match(lines[0] ?? "", /^\[1\/7\] DynamoDB Local: started/)
-    assert.match(lines[5] ?? "", /^\[6\/7\] function \(bundled\): created .*index\.mjs/)
-    assert.match(lines[6] ?? "", /^\[7\/7\] stream mapping CustTransactions → local runner: started .*stream\/.*runner pid \d+/)
+    assert.match(lines[0] ?? "", /^\[1\/8\] DynamoDB Local: started/)
+    assert.match(lines[6] ?? "", /^\[7\/8\] function \(bundled\): created .*index\.mjs/)
+    assert.match(lines[7] ?? "", /^\[8\/8\] stream mapping CustTransactions → local runner: started .*stream\/.*runner pid \d+/)
     assert.isTrue(alive(runnerPid()))
   })
 
@@ -150,7 +150,7 @@ describe("the local pipeline", () => {
     await writing
     const restarted = pnpm("provision")
     assert.strictEqual(restarted.code, 0, restarted.stderr)
-    assert.match(restarted.stdout, /\[7\/7\] stream mapping .*: started/)
+    assert.match(restarted.stdout, /\[8\/8\] stream mapping .*: started/)
     assert.notStrictEqual(runnerPid(), before)
     const { customers, differences } = await caughtUp("restart", 60_000)
     assert.strictEqual(customers, 40)

@@ -46,17 +46,12 @@ afterAll(() => {
 })
 
 describe("pnpm status", () => {
-  it("answers --help, and rejects a bad target or flag with exit code 2", () => {
+  it("answers --help with its flags and exit codes", () => {
+    // Bad targets and unknown flags are the shared parser's, tested once in cli.test.ts.
     const help = pnpm("status", "--help")
     assert.strictEqual(help.code, 0)
     assert.include(help.stdout, "Usage: pnpm status [--target local|aws] [--json]")
     assert.include(help.stdout, "Exit code 0 when all is well; 1 when something needs attention")
-    const mars = pnpm("status", "--target", "mars")
-    assert.strictEqual(mars.code, 2)
-    assert.include(mars.stderr, "--target must be local or aws")
-    const flag = pnpm("status", "--verbose")
-    assert.strictEqual(flag.code, 2)
-    assert.include(flag.stderr, "Usage: pnpm status")
   })
 
   it("says in one line that the local stack is not running", () => {
