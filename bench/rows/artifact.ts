@@ -1,0 +1,220 @@
+/**
+ * Row 4: the Lambda artifact. The handler bundled as `Bundle.make` bundles it, beside a plain-SDK
+ * handler doing the same job built with the very same esbuild options: minified size, cold init (a
+ * fresh `node` process loading the bundle and answering the acceptance event against DynamoDB Local,
+ * from spawn to the response), and how much of the bundle is Effect.
+ */
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb"
+import { DynamoDb } from "@dyna/aws/DynamoDb"
+import * as Bundle from "@dyna/aws/provision/Bundle"
+import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
+import * as Effect from "effect/Effect"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import type { Readable } from "node:stream"
+import { fileURLToPath } from "node:url"
+import { gzipSync } from "node:zlib"
+import { atMost, type Bench } from "../Row.js"
+
+const SIZE_BOUND = 1.2
+const COLD_BOUND = 1.1
+/** Effect's own share of the bundle the issue allows, in KB. */
+const EFFECT_BUDGET_KB = 100
+
+const acceptanceEvent = readFileSync(fileURLToPath(new URL("../../events/jam-task1.json", import.meta.url)), "utf8")
+const plainEntry = fileURLToPath(new URL("../baselines/plainHandler.ts", import.meta.url))
+
+// As the local Invoke runs a function: the event on stdin, `handler` called once, the response on fd 3,
+// with how long the import and the call took, measured inside the process.
+const bootstrap = `
+import { readFileSync, writeSync } from "node:fs"
+import { pathToFileURL } from "node:url"
+const event = JSON.parse(readFileSync(0, "utf8"))
+const t0 = performance.now()
+const { handler } = await import(pathToFileURL(process.argv[1]).href)
+const t1 = performance.now()
+const response = (await handler(event, {})) ?? null
+const cpu = process.cpuUsage()
+writeSync(3, JSON.stringify({ response, load: t1 - t0, handle: performance.now() - t1, cpu: (cpu.user + cpu.system) / 1000 }))
+process.exit(0)
+`
+
+interface ColdRun {
+  /** From spawn to the response, as the row reports it. */
+  readonly total: number
+  /** Of which: importing the bundle, and handling the event. */
+  readonly load: number
+  readonly handle: number
+  /** CPU time the process used until it answered: less swayed than wall time by a busy machine. */
+  readonly cpu: number
+}
+
+/** Spawns `node` on `file`: how long until its handler answered the acceptance event. */
+const coldInit = (file: string, env: Readonly<Record<string, string>>) =>
+  new Promise<ColdRun>((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, ["--input-type=module", "-e", bootstrap, file], { env, stdio: ["pipe", "pipe", "pipe", "pipe"] })
+    const chunks: Array<Buffer> = []
+    const logs: Array<Buffer> = []
+    let answeredAt: number | undefined
+    child.stdout?.on("data", (c: Buffer) => logs.push(c))
+    child.stderr?.on("data", (c: Buffer) => logs.push(c))
+    ;(child.stdio[3] as Readable).on("data", (c: Buffer) => {
+      answeredAt ??= performance.now()
+      chunks.push(c)
+    })
+    child.once("error", reject)
+    child.once("close", (code) => {
+      const written = Buffer.concat(chunks).toString("utf8")
+      const out = written === "" ? undefined : (JSON.parse(written) as { response: unknown; load: number; handle: number; cpu: number })
+      if (answeredAt === undefined || out === undefined || JSON.stringify(out.response) !== JSON.stringify({ batchItemFailures: [] })) {
+        reject(new Error(`${file} (exit ${code}) answered ${written}:\n${Buffer.concat(logs).toString("utf8")}`))
+      } else resolve({ total: answeredAt - started, load: out.load, handle: out.handle, cpu: out.cpu })
+    })
+    child.stdin?.end(acceptanceEvent)
+  })
+
+const median = (xs: ReadonlyArray<number>) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid] ?? Number.NaN : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
+}
+
+const kb = (bytes: number) => bytes / 1000
+
+/** Bytes in the bundle per group that `nameOf` puts an input file in, largest first. */
+const sizesBy = (contents: Bundle.Contents, nameOf: (path: string) => string | undefined) => {
+  const sizes = new Map<string, number>()
+  for (const output of Object.values(contents.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = nameOf(path)
+      if (name !== undefined) sizes.set(name, (sizes.get(name) ?? 0) + bytesInOutput)
+    }
+  }
+  return [...sizes].sort((a, b) => b[1] - a[1])
+}
+
+/** Per npm package; ours are `@dyna/core` and `@dyna/aws`. */
+const byPackage = (contents: Bundle.Contents) =>
+  sizesBy(contents, (path) => {
+    const ours = /packages\/(core|aws)\//.exec(path)?.[1]
+    return /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? (ours === undefined ? path : `@dyna/${ours}`)
+  })
+
+/** Effect's modules, e.g. `SchemaAST`, `internal/effect`. */
+const byEffectModule = (contents: Bundle.Contents) =>
+  sizesBy(contents, (path) => /node_modules\/effect\/dist\/(.+)\.js$/.exec(path)?.[1])
+
+export const bench: Bench = async ({ endpoint, size, log }) => {
+  const runs = size === "smoke" ? 2 : 15
+  const dir = mkdtempSync(join(tmpdir(), "dyna-bench-artifact-"))
+  try {
+    // The shipped artifact, and the baseline through the same esbuild call.
+    const artifact = await Effect.runPromise(Bundle.make)
+    const dyna = await Effect.runPromise(Bundle.bundle(Bundle.handlerEntry))
+    const plain = await Effect.runPromise(Bundle.bundle(plainEntry))
+    if (Buffer.compare(dyna.code, artifact.code) !== 0) throw new Error("Bundle.bundle(handlerEntry) differs from Bundle.make's code")
+    const files = { dyna: join(dir, "dyna.mjs"), plain: join(dir, "plain.mjs") }
+    writeFileSync(files.dyna, dyna.code)
+    writeFileSync(files.plain, plain.code)
+    const packages = byPackage(dyna.contents)
+    const effectBytes = packages.find(([name]) => name === "effect")?.[1] ?? 0
+    const oursBytes = packages.filter(([name]) => name.startsWith("@dyna/")).reduce((n, [, b]) => n + b, 0)
+    const sdkBytes = byPackage(plain.contents).filter(([name]) => name.startsWith("@aws-sdk/") || name.startsWith("@smithy/")).reduce((n, [, b]) => n + b, 0)
+    log(`bundles: Dyna Elite ${kb(dyna.code.length).toFixed(0)} KB, plain ${kb(plain.code.length).toFixed(0)} KB`)
+    log(`Dyna Elite by package: ${packages.slice(0, 8).map(([name, b]) => `${name} ${kb(b).toFixed(0)}`).join(", ")} KB`)
+
+    // Fresh tables on the bench's DynamoDB Local, one set per handler.
+    const tables = {
+      dyna: { transactions: "artifact-dyna-tx", profiles: "artifact-dyna-profile", rejected: "artifact-dyna-rejected", events: "artifact-dyna-events" },
+      plain: { profiles: "artifact-plain-profile" }
+    }
+    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } })
+    await Effect.runPromise(Effect.all([
+      ensureTable(transactionsTable(tables.dyna.transactions)),
+      ensureTable(profilesTable(tables.dyna.profiles)),
+      ensureTable(rejectedTable(tables.dyna.rejected)),
+      ensureTable(eventsTable(tables.dyna.events)),
+      ensureTable(profilesTable(tables.plain.profiles))
+    ]).pipe(Effect.provideService(DynamoDb, DynamoDb.fromClient(client, endpoint))))
+
+    // What a Lambda environment gives both: credentials, region, endpoint, table names. Lambda runs
+    // Node 22, where the SDK has no end-of-support warning to print.
+    const base = {
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "bench",
+      AWS_SECRET_ACCESS_KEY: "bench",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
+    }
+    const env = {
+      dyna: {
+        ...base,
+        TRANSACTIONS_TABLE: tables.dyna.transactions,
+        PROFILES_TABLE: tables.dyna.profiles,
+        REJECTED_TABLE: tables.dyna.rejected,
+        ELITE_EVENTS_TABLE: tables.dyna.events
+      },
+      plain: { ...base, PROFILES_TABLE: tables.plain.profiles }
+    }
+
+    // One discarded run each (disk cache, DynamoDB Local's first requests), then alternating runs.
+    await coldInit(files.dyna, env.dyna)
+    await coldInit(files.plain, env.plain)
+    const times = { dyna: [] as Array<ColdRun>, plain: [] as Array<ColdRun> }
+    for (let i = 0; i < runs; i++) {
+      times.dyna.push(await coldInit(files.dyna, env.dyna))
+      times.plain.push(await coldInit(files.plain, env.plain))
+    }
+    log(`cold init ms: Dyna Elite ${times.dyna.map((t) => t.total.toFixed(0)).join(" ")}; plain ${times.plain.map((t) => t.total.toFixed(0)).join(" ")}`)
+    const medianOf = (measured: ReadonlyArray<ColdRun>, part: keyof ColdRun) => median(measured.map((r) => r[part]))
+
+    // Each handled the acceptance event every time: $250 per run on task1test1record.
+    for (const [kind, table] of [["dyna", tables.dyna.profiles], ["plain", tables.plain.profiles]] as const) {
+      const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: { CustID: { S: "task1test1record" } }, ConsistentRead: true }))
+      const expected = String(250 * (runs + 1))
+      if (Item?.TotalTnValue?.N !== expected) throw new Error(`${kind}: TotalTnValue ${Item?.TotalTnValue?.N}, expected ${expected}`)
+    }
+    client.destroy()
+
+    const gzipped = (code: Uint8Array) => kb(gzipSync(code, { level: 9 }).length).toFixed(0)
+    const name = "4. Lambda artifact"
+    return [
+      atMost({
+        name: `${name}: bundle size`,
+        unit: "KB minified",
+        dyna: kb(dyna.code.length),
+        baselineName: "plain-SDK handler",
+        baseline: kb(plain.code.length),
+        note: `same esbuild options (Bundle.options); gzipped ${gzipped(dyna.code)} vs ${gzipped(plain.code)} KB. ` +
+          `Dyna Elite's ${kb(dyna.code.length - plain.code.length).toFixed(0)} KB more: Effect ${kb(effectBytes).toFixed(0)} KB ` +
+          `+ our code ${kb(oursBytes).toFixed(0)} KB; the SDK's ${kb(sdkBytes).toFixed(0)} KB are the same in both`
+      }, SIZE_BOUND),
+      atMost({
+        name: `${name}: cold init`,
+        unit: `ms, median of ${runs}`,
+        dyna: medianOf(times.dyna, "total"),
+        baselineName: "plain-SDK handler",
+        baseline: medianOf(times.plain, "total"),
+        note: `a fresh node process: spawn → import → the acceptance event handled against DynamoDB Local → response; ` +
+          `medians: import ${medianOf(times.dyna, "load").toFixed(0)} vs ${medianOf(times.plain, "load").toFixed(0)} ms, ` +
+          `first event ${medianOf(times.dyna, "handle").toFixed(0)} vs ${medianOf(times.plain, "handle").toFixed(0)} ms; ` +
+          `CPU time ${medianOf(times.dyna, "cpu").toFixed(0)} vs ${medianOf(times.plain, "cpu").toFixed(0)} ms ` +
+          `(${(medianOf(times.dyna, "cpu") / medianOf(times.plain, "cpu")).toFixed(2)}×)`
+      }, COLD_BOUND),
+      atMost({
+        name: `${name}: Effect's share`,
+        unit: "KB of effect in the bundle",
+        dyna: kb(effectBytes),
+        baselineName: "budget",
+        baseline: EFFECT_BUDGET_KB,
+        note: `bytes esbuild's metafile attributes to node_modules/effect; largest: ` +
+          byEffectModule(dyna.contents).slice(0, 8).map(([module, b]) => `${module} ${kb(b).toFixed(1)}`).join(", ") + " KB"
+      }, 1)
+    ]
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * `pnpm bench`: every benchmark on one fresh in-memory DynamoDB Local, one table of ratios on stdout,
+ * and `bench/results.json`. `BENCH_SIZE=smoke` runs each at a tiny size (what CI may run); `--only
+ * NAME` runs one (cost, latency, throughput, artifact, backfill).
+ */
+import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
+import * as Effect from "effect/Effect"
+import { writeFileSync } from "node:fs"
+import { parseArgs } from "node:util"
+import type { Bench, Row, Size } from "./Row.js"
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
+
+const benches: Record<string, () => Promise<{ readonly bench: Bench }>> = {
+  cost: () => import("./rows/cost.js"),
+  latency: () => import("./rows/latency.js"),
+  throughput: () => import("./rows/throughput.js"),
+  artifact: () => import("./rows/artifact.js"),
+  backfill: () => import("./rows/backfill.js")
+}
+
+const { values } = parseArgs({ options: { only: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } } })
+if (values.help === true) {
+  console.log(`Usage: pnpm bench [--only ${Object.keys(benches).join("|")}]...
+
+Measures Dyna Elite side by side with what a user would otherwise run, on a fresh in-memory DynamoDB
+Local, and prints one table of ratios against the targets (also written to bench/results.json).
+BENCH_SIZE=smoke runs every benchmark at a tiny size. Exit code 1 when a target is missed.`)
+  process.exit(0)
+}
+const selected = values.only ?? Object.keys(benches)
+const unknown = selected.filter((name) => !(name in benches))
+if (unknown.length > 0) {
+  console.error(`error: unknown benchmark ${unknown.join(", ")}; choose from ${Object.keys(benches).join(", ")}`)
+  process.exit(2)
+}
+const size: Size = process.env.BENCH_SIZE === "smoke" ? "smoke" : "full"
+
+const fixed = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(3))
+
+const table = (rows: ReadonlyArray<Row>) => {
+  const header = ["benchmark", "unit", "Dyna Elite", "baseline", "baseline value", "ratio", "target", "met"]
+  const lines = rows.map((r) => [r.name, r.unit, fixed(r.dyna), r.baselineName, fixed(r.baseline), `${r.ratio.toFixed(2)}×`, r.target, r.met ? "yes" : "NO"])
+  const cells = [header, ...lines]
+  const widths = header.map((_, i) => Math.max(...cells.map((c) => (c[i] ?? "").length)))
+  const format = (c: ReadonlyArray<string>) => `| ${c.map((v, i) => v.padEnd(widths[i] ?? 0)).join(" | ")} |`
+  return [format(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(format)].join("\n")
+}
+
+const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+  const { endpoint } = yield* scopedInMemory
+  const all: Array<Row> = []
+  for (const name of selected) {
+    const started = performance.now()
+    console.error(`— ${name} (${size})`)
+    const { bench } = yield* Effect.promise(() => benches[name]!())
+    const measured = yield* Effect.promise(() => bench({ endpoint, size, log: (line) => console.error(`  ${line}`) }))
+    all.push(...measured)
+    console.error(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  }
+  return all
+})))
+
+console.log(table(rows))
+for (const r of rows.filter((r) => r.note !== undefined)) console.log(`- ${r.name}: ${r.note}`)
+const file = new URL("results.json", import.meta.url)
+writeFileSync(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), size, node: process.version, rows }, null, 2)}\n`)
+console.log(`\nwritten: bench/results.json (${rows.filter((r) => r.met).length} of ${rows.length} targets met)`)
+if (rows.some((r) => !r.met)) process.exit(1)
