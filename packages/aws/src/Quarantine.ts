@@ -3,6 +3,7 @@
  * operator can list, so a bad record is set aside instead of dropped or retried forever.
  */
 import { type AttributeValue, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
+import { Buffer } from "node:buffer"
 import { createHash } from "node:crypto"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -29,8 +30,27 @@ export interface Rejected extends Rejection {
   readonly rawRecord: string
 }
 
-/** DynamoDB items stop at 400 KB; the raw record is cut well below that, and says so. */
-const MAX_RAW_CHARS = 300_000
+/** DynamoDB items stop at 400 KB; the raw record is cut well below that, in UTF-8 bytes, and says so. */
+const MAX_RAW_BYTES = 300_000
+
+/**
+ * What each identifying attribute keeps, in UTF-8 bytes: a malformed record's ids and CustID are as long
+ * as its sender made them, and a key stops at 2,048 bytes. The raw record keeps them whole, up to its cut.
+ */
+const MAX_ID_BYTES = 1_024
+
+/** The reason and field are ours, and short; a cap keeps the item under 400 KB whatever they quote. */
+const MAX_TEXT_BYTES = 4_096
+
+/** The first `maxBytes` bytes of `s` in UTF-8 (a character cut in two ends as U+FFFD). */
+const clip = (s: string, maxBytes: number): string => {
+  if (s.length * 3 <= maxBytes) return s
+  const bytes = Buffer.from(s, "utf8")
+  return bytes.length <= maxBytes ? s : bytes.subarray(0, maxBytes).toString("utf8")
+}
+
+/** An id that can key the quarantine: not empty, and short enough for a DynamoDB key. */
+const usableId = (id: string | undefined): id is string => id !== undefined && id !== "" && Buffer.byteLength(id, "utf8") <= MAX_ID_BYTES
 
 const toJson = (raw: unknown): string => {
   try {
@@ -42,10 +62,11 @@ const toJson = (raw: unknown): string => {
 
 /**
  * A record's quarantine key: its sequence number, else its event id, else a hash of its content, so a
- * redelivered bad record lands on the same item instead of a second one.
+ * redelivered bad record lands on the same item instead of a second one. An id that is empty or too
+ * long for a key (a malformed record's can be either) is passed over.
  */
 export const recordIdOf = (rejection: Rejection, rawJson: string): string =>
-  rejection.sequenceNumber ?? rejection.eventId ?? `sha256:${createHash("sha256").update(rawJson).digest("hex")}`
+  [rejection.sequenceNumber, rejection.eventId].find(usableId) ?? `sha256:${createHash("sha256").update(rawJson).digest("hex")}`
 
 
 export class Quarantine extends Context.Service<Quarantine, {
@@ -70,18 +91,19 @@ export class Quarantine extends Context.Service<Quarantine, {
           ["EventID", rejection.eventId],
           ["CustID", rejection.custId],
           ["TnNum", rejection.tnNum]
-        ] as const) if (value !== undefined) optional[name] = { S: value }
+        ] as const) if (value !== undefined) optional[name] = { S: clip(value, MAX_ID_BYTES) }
+        const kept = clip(json, MAX_RAW_BYTES)
         return yield* Retry.onTransient(db.call("PutItem", (c) =>
           c.send(
             new PutItemCommand({
               TableName: tables.rejected,
               Item: {
                 RecordId: { S: recordId },
-                Field: { S: rejection.field },
-                Reason: { S: rejection.reason },
+                Field: { S: clip(rejection.field, MAX_TEXT_BYTES) },
+                Reason: { S: clip(rejection.reason, MAX_TEXT_BYTES) },
                 RejectedAt: { S: rejectedAt },
-                RawRecord: { S: json.slice(0, MAX_RAW_CHARS) },
-                ...(json.length > MAX_RAW_CHARS ? { RawTruncated: { BOOL: true } } : {}),
+                RawRecord: { S: kept },
+                ...(kept !== json ? { RawTruncated: { BOOL: true } } : {}),
                 ...optional
               },
               // The first rejection's time and reason stand; a redelivery adds nothing.

@@ -9,14 +9,37 @@ import * as SchemaTransformation from "effect/SchemaTransformation"
 import * as Issue from "./Issue.js"
 
 /**
- * A customer id (`CustID`): a non-empty string.
+ * DynamoDB's limit on a partition key value, in UTF-8 bytes. `CustID` keys CustTransactions and
+ * CustProfile: a longer one can be neither read nor written, so it is malformed, not retried.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_KEY_BYTES = 2048
+
+/** Whether `s` takes at most `max` bytes in UTF-8 (counted here: the core runs anywhere, without TextEncoder). */
+const fitsUtf8 = (s: string, max: number): boolean => {
+  let bytes = 0
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4
+    if (bytes > max) return false
+  }
+  return true
+}
+
+/**
+ * A customer id (`CustID`): a non-empty string of at most {@link MAX_KEY_BYTES} bytes.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const CustomerId = Schema.String.check(Schema.isNonEmpty({ message: "must be a non-empty string" })).pipe(
-  Schema.brand("CustomerId")
-)
+export const CustomerId = Schema.String.check(
+  Schema.isNonEmpty({ message: "must be a non-empty string" }),
+  Schema.makeFilter((s: string) => fitsUtf8(s, MAX_KEY_BYTES), {
+    message: `must be at most ${MAX_KEY_BYTES} bytes, DynamoDB's limit for a key`
+  })
+).pipe(Schema.brand("CustomerId"))
 
 /**
  * @since 0.1.0
@@ -26,14 +49,24 @@ export type CustomerId = typeof CustomerId.Type
 
 const integerPattern = /^-?\d+$/
 
+/** Whether an integer's text fits a DynamoDB number: at most 38 significant digits, below 10^126. */
+const fitsDynamoNumber = (s: string): boolean => {
+  const digits = s.replace(/^-?0*/, "")
+  return digits.length <= 126 && digits.replace(/0+$/, "").length <= 38
+}
+
 /**
  * A DynamoDB `N` holding an integer, kept as canonical decimal text: ids and sequence numbers may pass
- * 2^53, and they are only ever compared, never added.
+ * 2^53, and they are only ever compared, never added. Longer text than a DynamoDB number holds is
+ * refused: no table could have sent it, and it would not fit a profile's applied log.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const IntegerText = Schema.String.check(Schema.isPattern(integerPattern, { message: "must be an integer" })).pipe(
+export const IntegerText = Schema.String.check(
+  Schema.isPattern(integerPattern, { message: "must be an integer" }),
+  Schema.makeFilter(fitsDynamoNumber, { message: "must have at most 38 significant digits, as a DynamoDB number" })
+).pipe(
   Schema.decodeTo(
     Schema.String,
     SchemaTransformation.transform({ decode: (s) => BigInt(s).toString(), encode: (s) => s })

@@ -66,6 +66,8 @@ describe("StreamRecord.decode", () => {
     ["no CustID", withImage({ TnValue: { N: "1" } }), "CustID", "missing"],
     ["an empty CustID", withImage({ CustID: { S: "" }, TnValue: { N: "1" } }), "CustID.S", "non-empty"],
     ["CustID as a number", withImage({ CustID: { N: "7" }, TnValue: { N: "1" } }), "CustID.S", "missing"],
+    ["a CustID past 2,048 UTF-8 bytes", withImage({ CustID: { S: "é".repeat(1025) }, TnValue: { N: "1" } }), "CustID.S", "2048 bytes"],
+    ["a TnNum past 38 digits", withImage({ CustID: { S: "c" }, TnNum: { N: "1".repeat(39) }, TnValue: { N: "1" } }), "TnNum.N", "38 significant digits"],
     ["a TnNum that is not an integer", withImage({ CustID: { S: "c" }, TnNum: { N: "1.5" }, TnValue: { N: "1" } }), "TnNum.N", "integer"],
     ["an unknown eventSource", { ...withImage({ CustID: { S: "c" }, TnValue: { N: "1" } }), eventSource: "aws:sqs" }, "eventSource", ""],
     ["an unknown eventName", { eventName: "UPSERT", dynamodb: {} }, "eventName", ""],
@@ -84,6 +86,13 @@ describe("StreamRecord.decode", () => {
       assert.include(error.reason, words)
     })
   }
+
+  it("accepts the longest key and number DynamoDB holds", () => {
+    const custId = "é".repeat(1024)
+    const tnNum = `${"9".repeat(38)}${"0".repeat(80)}`
+    const change = decodeOk(withImage({ CustID: { S: custId }, TnNum: { N: tnNum }, TnValue: { N: "1" } }))
+    assert.deepStrictEqual(change._tag === "Insert" ? [change.transaction.custId, change.transaction.tnNum] : [], [custId, tnNum])
+  })
 
   it("names the record of a malformed INSERT by sequence number, customer and transaction", () => {
     const error = decodeErr(withImage({ CustID: { S: "c-9" }, TnNum: { N: "77" }, TnValue: { N: "1.5" } }, "123456789012345678901"))
