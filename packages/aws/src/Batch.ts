@@ -9,7 +9,7 @@ import type { Transaction } from "@dyna/core/Transaction"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { ProfileStore } from "./ProfileStore.js"
+import * as ProfileStore from "./ProfileStore.js"
 import { Quarantine, type Rejection } from "./Quarantine.js"
 
 /** How many customers (and quarantine writes) are in flight at once within one batch. */
@@ -46,7 +46,7 @@ const identity = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, seq
  * has no sequence number to name it by), which the handler turns into a failed invocation.
  */
 export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
-  const store = yield* ProfileStore
+  const store = yield* ProfileStore.ProfileStore
   const quarantine = yield* Quarantine
 
   /** Quarantines one record; if even that fails, the record is delivered again rather than lost. */
@@ -92,9 +92,9 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   }
   const plan = Plan.make(changes)
 
-  const applyCustomer = (customer: Plan.CustomerPlan): Effect.Effect<Tally> => {
+  const applyCustomer = (readAhead: ProfileStore.ReadAhead) => (customer: Plan.CustomerPlan): Effect.Effect<Tally> => {
     const records = [...customer.transactions, ...customer.repeats]
-    return store.apply(customer).pipe(
+    return store.apply(customer, readAhead).pipe(
       Effect.matchEffect({
         onSuccess: (update) =>
           Effect.gen(function*() {
@@ -135,7 +135,10 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
 
   const [quarantined, applied] = yield* Effect.all([
     setAsideAll(malformed),
-    Effect.forEach(plan.customers, applyCustomer, { concurrency: CONCURRENCY }).pipe(Effect.map(total))
+    store.readAhead(plan.customers.map((customer) => customer.custId)).pipe(
+      Effect.flatMap((readAhead) => Effect.forEach(plan.customers, applyCustomer(readAhead), { concurrency: CONCURRENCY })),
+      Effect.map(total)
+    )
   ])
   return yield* report(envelope.success.Records.length, plan.skipped.length, add(quarantined, applied))
 })

@@ -61,7 +61,7 @@ const expectedPolicy = {
       Resource: [`${table("CustTransactions")}/stream/*`]
     },
     { Sid: "ListStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
-    { Sid: "ApplyToProfiles", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [table("CustProfile")] },
+    { Sid: "ApplyToProfiles", Effect: "Allow", Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [table("CustProfile")] },
     { Sid: "RecordPromotions", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustEliteEvents")] },
     { Sid: "QuarantineRejected", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustTransactionsRejected")] },
     {

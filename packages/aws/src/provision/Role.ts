@@ -76,10 +76,11 @@ export const policyDocument = (
         Resource: ["*"]
       },
       {
-        // ProfileStore.apply: a consistent GetItem, then one conditional UpdateItem per customer.
+        // ProfileStore: a batch's profiles read ahead in consistent BatchGetItems (a GetItem when one is
+        // left unread or a race is lost), then one conditional UpdateItem per customer.
         Sid: "ApplyToProfiles",
         Effect: "Allow",
-        Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
         Resource: [table(names.profiles)]
       },
       {

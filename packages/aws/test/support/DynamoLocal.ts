@@ -34,6 +34,8 @@ export interface Faults {
   readonly after?: (command: string, input: Record<string, unknown>) => void
   /** Sees every error a command met, injected or real (a lost conditional write, say). */
   readonly failed?: (command: string, error: unknown) => void
+  /** Rewrites a response before the caller sees it (what DynamoDB may answer, such as unprocessed keys). */
+  readonly answer?: (command: string, output: Record<string, unknown>) => Record<string, unknown>
 }
 
 /** A real SDK client for the test instance, with the fault seam in its middleware stack. */
@@ -50,9 +52,11 @@ export const client = (faults: Faults = {}) => {
       const command = context.commandName ?? ""
       try {
         faults.before?.(command, input)
-        const output = await next(args)
+        const result = await next(args)
         faults.after?.(command, input)
-        return output
+        return faults.answer === undefined
+          ? result
+          : { ...result, output: faults.answer(command, result.output as Record<string, unknown>) as typeof result.output }
       } catch (error) {
         faults.failed?.(command, error)
         throw error

@@ -41,12 +41,17 @@ export interface Rates {
 }
 
 
-/** The customer a profile call is about (GetItem, UpdateItem, or a TransactWriteItems' profile update). */
-export const customerOf = (input: Record<string, unknown>): string | undefined => {
-  const key = (input.Key ?? (input.TransactItems as Array<{ Update?: { Key?: unknown } }> | undefined)?.[0]?.Update?.Key) as
-    | { CustID?: { S?: string } }
-    | undefined
-  return key?.CustID?.S
+type Key = { readonly CustID?: { readonly S?: string } }
+
+/**
+ * The customers a profile call is about: a GetItem's or UpdateItem's key, a TransactWriteItems' profile
+ * update, or every key of a BatchGetItem (a hot key among them throttles it all, as DynamoDB does when
+ * it can read none of them; the reader then asks for each alone).
+ */
+export const customersOf = (input: Record<string, unknown>): ReadonlyArray<string> => {
+  const transact = (input.TransactItems as Array<{ Update?: { Key?: Key } }> | undefined)?.[0]?.Update?.Key
+  const batch = Object.values((input.RequestItems as Record<string, { Keys?: Array<Key> }> | undefined) ?? {}).flatMap((r) => r.Keys ?? [])
+  return [input.Key as Key | undefined, transact, ...batch].flatMap((key) => (key?.CustID?.S === undefined ? [] : [key.CustID.S]))
 }
 
 /** Commands that change a table: the only ones a lost response matters for. */

@@ -63,7 +63,7 @@ const client = new DynamoDBClient({
 client.middlewareStack.add(
   (nextHandler, context) => async (args) => {
     const command = context.commandName ?? ""
-    const fault = hot.has(Faults.customerOf(args.input as Record<string, unknown>) ?? "")
+    const fault = Faults.customersOf(args.input as Record<string, unknown>).some((custId) => hot.has(custId))
       ? "hot key: throttled through every retry"
       : Faults.before(next, config.rates, command)
     if (fault !== undefined) {
