@@ -37,6 +37,10 @@ const add = (a: Tally, b: Tally): Tally => ({
 
 const total = (tallies: ReadonlyArray<Tally>): Tally => tallies.reduce(add, nothing)
 
+/** At most 256 characters of a logged value: CloudWatch cuts a log event at 256 KB. */
+const short = (value: string | undefined) =>
+  value === undefined || value.length <= 256 ? value : `${value.slice(0, 256)}… (${value.length} characters)`
+
 const decodeEvent = Schema.decodeUnknownResult(StreamRecord.Event)
 
 const identity = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber })
@@ -52,7 +56,15 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   /** Quarantines one record; if even that fails, the record is delivered again rather than lost. */
   const setAside = (rejection: Rejection, raw: unknown): Effect.Effect<Tally> => {
     const { sequenceNumber, eventId, custId, tnNum, field, reason } = rejection
-    const facts = { sequenceNumber, eventId, custId, tnNum, field, reason }
+    // A malformed record's ids are as long as its sender made them; the quarantine keeps them whole.
+    const facts = {
+      sequenceNumber: short(sequenceNumber),
+      eventId: short(eventId),
+      custId: short(custId),
+      tnNum: short(tnNum),
+      field,
+      reason: short(reason)
+    }
     return quarantine.put(rejection, raw).pipe(
       Effect.flatMap(() => Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts))),
       Effect.as({ ...nothing, quarantined: 1 }),

@@ -40,6 +40,15 @@ describe("handler on DynamoDB Local", () => {
     assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "overlap"), { TotalTnValue: 100 })
   })
 
+  it("quarantines a 400 KB CustID whole and logs the start of it", async () => {
+    const custId = `long-${"x".repeat(400 * 1024)}`
+    assert.deepStrictEqual(await ctx.live.handler(Events.batch(DynamoLocal.inserts(custId, [[1, 40]]))), { batchItemFailures: [] })
+    const line = ctx.live.logs.find((l) => l.message === "record quarantined" && String(l.annotations.custId).startsWith("long-"))
+    assert.strictEqual(line?.annotations.field, "CustID.S")
+    assert.strictEqual(String(line?.annotations.custId), `${custId.slice(0, 256)}… (${custId.length} characters)`)
+    assert.isBelow(JSON.stringify(line).length, 4096)
+  })
+
   it("skips MODIFY and REMOVE and counts them in the log line", async () => {
     const event = Events.batch([
       ...DynamoLocal.inserts("changes", [[1, 40]]),
