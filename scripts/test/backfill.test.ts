@@ -2,33 +2,16 @@
  * `pnpm backfill` as a user runs it, on its own in-memory DynamoDB Local with rows written straight into
  * CustTransactions (no stream, no runner: what the stream never delivered is the backfill's to count).
  */
-import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
-import { DynamoDb } from "@dyna/aws/DynamoDb"
-import { freePort, scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
-import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
+import { type AttributeValue, BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { freePort } from "@dyna/aws/local/DynamoDbLocal"
 import * as Elite from "@dyna/core/Elite"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
-import { spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
+import * as Commands from "./support/Commands.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-let env: NodeJS.ProcessEnv
-let home: string
-let scope: Scope.Closeable
-let db: DynamoDBClient
+const tables = Commands.useInMemoryTables("dyna-backfill-")
 
-const pnpm = (args: ReadonlyArray<string>, extraEnv: NodeJS.ProcessEnv = {}) => {
-  const result = spawnSync("pnpm", ["-s", ...args], { cwd: root, env: { ...env, ...extraEnv }, encoding: "utf8" })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
+const pnpm = (args: ReadonlyArray<string>, extraEnv: NodeJS.ProcessEnv = {}) => Commands.pnpmSync({ ...tables.env, ...extraEnv }, ...args)
 
 const row = (custId: string, tnNum: number, tnValue: number): Record<string, AttributeValue> => ({
   CustID: { S: custId },
@@ -40,14 +23,14 @@ const writeRows = async (items: ReadonlyArray<Record<string, AttributeValue>>) =
   for (let i = 0; i < items.length; i += 25) {
     let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }))
     while (pending.length > 0) {
-      const out = await db.send(new BatchWriteItemCommand({ RequestItems: { CustTransactions: pending } }))
+      const out = await tables.db.send(new BatchWriteItemCommand({ RequestItems: { CustTransactions: pending } }))
       pending = (out.UnprocessedItems?.CustTransactions ?? []).flatMap((w) => (w.PutRequest?.Item === undefined ? [] : [{ PutRequest: { Item: w.PutRequest.Item } }]))
     }
   }
 }
 
 const profile = async (custId: string) => {
-  const out = await db.send(new GetItemCommand({ TableName: "CustProfile", Key: { CustID: { S: custId } }, ConsistentRead: true }))
+  const out = await tables.db.send(new GetItemCommand({ TableName: "CustProfile", Key: { CustID: { S: custId } }, ConsistentRead: true }))
   return { total: out.Item?.TotalTnValue?.N, status: out.Item?.CustStatus?.S }
 }
 
@@ -61,29 +44,6 @@ const figures = (stdout: string) => {
   assert.isNotNull(m, stdout)
   return (m?.slice(1) ?? []).map((n) => Number(n.replaceAll(",", "")))
 }
-
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "dyna-backfill-"))
-  scope = await Effect.runPromise(Scope.make())
-  const { endpoint } = await Effect.runPromise(scopedInMemory.pipe(Scope.provide(scope)))
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, DYNA_HOME: home }
-  await Effect.runPromise(
-    Effect.forEach(
-      [transactionsTable("CustTransactions"), profilesTable("CustProfile"), rejectedTable("CustTransactionsRejected"), eventsTable("CustEliteEvents")],
-      ensureTable,
-      { discard: true }
-    ).pipe(
-      Effect.provide(DynamoDb.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: endpoint })))))
-    )
-  )
-  db = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
-})
-
-afterAll(async () => {
-  db.destroy()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  rmSync(home, { recursive: true, force: true })
-})
 
 describe("pnpm backfill", () => {
   it("answers --help with what it does, its flags and exit codes", () => {
@@ -132,7 +92,7 @@ describe("pnpm backfill", () => {
 
   it("names a customer it cannot count, counts the others, and exits 1", async () => {
     await writeRows([row("cli-new", 1, 70), row("cli-broken", 1, 5)])
-    await db.send(new PutItemCommand({ TableName: "CustTransactions", Item: { CustID: { S: "cli-broken" }, TnNum: { N: "2" }, TnValue: { N: "9.99" } } }))
+    await tables.db.send(new PutItemCommand({ TableName: "CustTransactions", Item: { CustID: { S: "cli-broken" }, TnNum: { N: "2" }, TnValue: { N: "9.99" } } }))
     const result = pnpm(["backfill"])
     assert.strictEqual(result.code, 1)
     assert.include(result.stderr, "skipped customer cli-broken: CustTransactions row cli-broken/2 cannot be counted: TnValue.N must be a whole number of dollars")

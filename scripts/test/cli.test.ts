@@ -3,34 +3,13 @@
  * (here on a free port, with its state in a temporary DYNA_HOME), the acceptance event goes through
  * `pnpm invoke`, and every failure is one readable line with a non-zero exit code.
  */
-import { freePort } from "@dyna/aws/local/DynamoDbLocal"
-import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
+import * as Commands from "./support/Commands.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-let env: NodeJS.ProcessEnv
-let home: string
+const local = Commands.useLocalHome("dyna-home-")
 
 /** Runs `pnpm <args>` from the repository root, as the README says. */
-const pnpm = (...args: ReadonlyArray<string>) => {
-  const result = spawnSync("pnpm", ["-s", ...args], { cwd: root, env, encoding: "utf8" })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "dyna-home-"))
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await Effect.runPromise(freePort)}`, DYNA_HOME: home }
-})
-
-afterAll(() => {
-  pnpm("local:stop")
-  rmSync(home, { recursive: true, force: true })
-})
+const pnpm = (...args: ReadonlyArray<string>) => Commands.pnpmSync(local.env, ...args)
 
 describe("the pnpm commands", () => {
   it("say clearly that the local stack is not running", () => {
@@ -79,12 +58,8 @@ describe("the pnpm commands", () => {
   })
 
   it("name a configured table that was never provisioned", () => {
-    const result = spawnSync("pnpm", ["-s", "run", "profile", "x"], {
-      cwd: root,
-      env: { ...env, PROFILES_TABLE: "NeverMade" },
-      encoding: "utf8"
-    })
-    assert.strictEqual(result.status, 1)
+    const result = Commands.pnpmSync({ ...local.env, PROFILES_TABLE: "NeverMade" }, "run", "profile", "x")
+    assert.strictEqual(result.code, 1)
     assert.include(result.stderr, "table NeverMade does not exist; run `pnpm provision` first")
   })
 
@@ -94,21 +69,28 @@ describe("the pnpm commands", () => {
     assert.include(result.stderr, 'no profile for CustID "nobody-here"')
   })
 
-  it("answer --help and reject wrong arguments with the usage", () => {
-    for (
-      const command of ["provision", "verify", "invoke", "put-transaction", "run profile", "quarantine", "teardown", "local:logs", "local:stop"]
-    ) {
-      const help = pnpm(...command.split(" "), "--help")
+  it("answer --help and reject wrong arguments with the usage", async () => {
+    // Each only reads its arguments and exits: run side by side.
+    const run = (...args: ReadonlyArray<string>) => Commands.pnpm(local.env, ...args)
+    const commands = ["provision", "verify", "invoke", "put-transaction", "run profile", "quarantine", "teardown", "local:logs", "local:stop"]
+    const [helps, wrong, badTarget, badVerifyTarget, tooFew, noFile] = await Promise.all([
+      Promise.all(commands.map(async (command) => ({ command, help: await run(...command.split(" "), "--help") }))),
+      run("invoke"),
+      run("provision", "--target", "mars"),
+      run("verify", "--target", "mars"),
+      run("put-transaction", "c", "1"),
+      run("invoke", "no-such-file.json")
+    ])
+    for (const { command, help } of helps) {
       assert.strictEqual(help.code, 0, command)
       assert.include(help.stdout, "Usage: pnpm", command)
     }
-    const wrong = pnpm("invoke")
     assert.strictEqual(wrong.code, 2)
     assert.include(wrong.stderr, "expected 1 argument(s)")
-    assert.strictEqual(pnpm("provision", "--target", "mars").code, 2)
-    assert.include(pnpm("verify", "--target", "mars").stderr, "--target must be local or aws")
-    assert.strictEqual(pnpm("put-transaction", "c", "1").code, 2)
-    assert.strictEqual(pnpm("invoke", "no-such-file.json").code, 2)
+    assert.strictEqual(badTarget.code, 2)
+    assert.include(badVerifyTarget.stderr, "--target must be local or aws")
+    assert.strictEqual(tooFew.code, 2)
+    assert.strictEqual(noFile.code, 2)
   })
 
   it("write a transaction row once, checked like a stream image", () => {

@@ -3,50 +3,23 @@
  * memory, on a free port) holding the tables under their default names: no function or runner needed,
  * since the rows are written as the handler would have left them.
  */
-import { type AttributeValue, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb"
-import { DynamoDb } from "@dyna/aws/DynamoDb"
+import { type AttributeValue, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import * as Deployment from "@dyna/aws/Deployment"
-import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
-import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
 import * as Promotion from "@dyna/core/Promotion"
 import { parse } from "csv-parse/sync"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, beforeAll, describe, it } from "vitest"
+import * as Commands from "./support/Commands.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-let env: NodeJS.ProcessEnv
-let dir: string
-let scope: Scope.Closeable
-let db: DynamoDBClient
-
-interface Ran {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
+const tables = Commands.useInMemoryTables("dyna-elite-")
 
 /** Runs `pnpm elite <args>` from the repository root, as the README says; several may run at once. */
-const pnpm = (...args: ReadonlyArray<string>): Promise<Ran> =>
-  new Promise((done, fail) => {
-    const child = spawn("pnpm", ["-s", "elite", ...args], { cwd: root, env })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    child.once("error", fail)
-    child.once("close", (code) => done({ code, stdout, stderr }))
-  })
+const pnpm = (...args: ReadonlyArray<string>) => Commands.pnpm(tables.env, "elite", ...args)
 
 const names = Deployment.names()
-const put = (table: string, item: Record<string, AttributeValue>) => db.send(new PutItemCommand({ TableName: table, Item: item }))
+const put = (table: string, item: Record<string, AttributeValue>) => tables.db.send(new PutItemCommand({ TableName: table, Item: item }))
 
 const event = (custId: string, total: number, tnNum: string, qualifiedAt: string) =>
   Promotion.toItem({
@@ -59,17 +32,6 @@ const event = (custId: string, total: number, tnNum: string, qualifiedAt: string
   })
 
 beforeAll(async () => {
-  scope = await Effect.runPromise(Scope.make())
-  const { endpoint } = await Effect.runPromise(scopedInMemory.pipe(Scope.provide(scope)))
-  db = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
-  await Effect.runPromise(
-    Effect.forEach(
-      [transactionsTable(names.transactions), profilesTable(names.profiles), rejectedTable(names.rejected), eventsTable(names.events)],
-      ensureTable
-    ).pipe(Effect.provide(Layer.succeed(DynamoDb, DynamoDb.fromClient(db, endpoint))))
-  )
-  dir = mkdtempSync(join(tmpdir(), "dyna-elite-"))
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, DYNA_HOME: join(dir, "home") }
   const profile = (custId: string, total: number, extra: Record<string, AttributeValue>) =>
     put(names.profiles, { CustID: { S: custId }, TotalTnValue: { N: String(total) }, CustStatus: { S: total >= 1000 ? "Elite" : "Normal" }, ...extra })
   await profile("cli-late", 1300, { EliteSince: { S: "2026-11-25T22:01:03.000Z" }, Name: { S: "Late, \"L\"\r\nSecond line" } })
@@ -79,12 +41,6 @@ beforeAll(async () => {
   await put(names.events, event("cli-late", 1300, "3", "2026-11-25T22:01:03.000Z"))
   await put(names.events, event("cli-early", 1050, "12", "2026-11-20T08:00:00.000Z"))
 }, 120_000)
-
-afterAll(async () => {
-  db?.destroy()
-  if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
-  rmSync(dir, { recursive: true, force: true })
-})
 
 const expectedRows = [
   ["CustID", "TotalTnValue", "EliteSince", "Email", "Name"],
@@ -120,13 +76,13 @@ describe("pnpm elite", () => {
   })
 
   it("export --out writes a CSV file that parses back into the rows, and says so in one line", async () => {
-    const file = join(dir, "invite.csv")
+    const file = join(tables.home, "invite.csv")
     const result = await pnpm("export", "--out", file)
     assert.strictEqual(result.code, 0, result.stderr)
     assert.deepStrictEqual(parse(readFileSync(file)), expectedRows)
     assert.strictEqual(result.stdout, `Exported 2 Elite customers to ${file} (5 columns). 1 unreadable profile left out (named above).\n`)
     assert.include(result.stderr, "left out CustProfile item cli-broken: EliteSince")
-    assert.deepStrictEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), [])
+    assert.deepStrictEqual(readdirSync(tables.home).filter((f) => f.endsWith(".tmp")), [])
   })
 
   it("export without --out writes pure CSV on stdout, the summary on stderr; --since filters", async () => {
@@ -159,12 +115,12 @@ describe("pnpm elite", () => {
     // The package script's command as one process: under `pnpm elite watch`, pnpm always dies of a
     // SIGINT itself (130 in the shell), and tsx passes one on to its child and sends it again when the
     // child's acknowledgement is late, so the exit code that belongs to the command is the child's.
-    const script = String(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts.elite)
+    const script = String(JSON.parse(readFileSync(join(Commands.root, "package.json"), "utf8")).scripts.elite)
     assert.strictEqual(script, "tsx --conditions=source scripts/elite.ts")
     // Its own process group, so the signal goes to the group, as Ctrl-C in a terminal does.
     const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", "scripts/elite.ts", "watch"], {
-      cwd: root,
-      env,
+      cwd: Commands.root,
+      env: tables.env,
       detached: true
     })
     let stdout = ""

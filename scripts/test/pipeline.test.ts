@@ -4,28 +4,19 @@
  * every profile exactly once, also across a runner killed mid-stream; `pnpm teardown` leaves nothing
  * running.
  */
-import { type AttributeValue, BatchWriteItemCommand, DynamoDBClient, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { type AttributeValue, BatchWriteItemCommand, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import { alive } from "@dyna/aws/local/Background"
-import { freePort, isListening } from "@dyna/aws/local/DynamoDbLocal"
+import { isListening } from "@dyna/aws/local/DynamoDbLocal"
 import * as Elite from "@dyna/core/Elite"
 import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "vitest"
+import * as Commands from "./support/Commands.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-let env: NodeJS.ProcessEnv
-let home: string
-let port: number
-let db: DynamoDBClient
+const local = Commands.useLocalHome("dyna-pipeline-")
 
-const pnpm = (...args: ReadonlyArray<string>) => {
-  const result = spawnSync("pnpm", ["-s", ...args], { cwd: root, env, encoding: "utf8" })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
+const pnpm = (...args: ReadonlyArray<string>) => Commands.pnpmSync(local.env, ...args)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -45,7 +36,7 @@ const writeRows = async (prefix: string, customers: number, count: number, first
       }))
     }
     while ((pending.CustTransactions?.length ?? 0) > 0) {
-      const out = await db.send(new BatchWriteItemCommand({ RequestItems: pending }))
+      const out = await local.db.send(new BatchWriteItemCommand({ RequestItems: pending }))
       pending = { CustTransactions: out.UnprocessedItems?.CustTransactions ?? [] }
     }
   }
@@ -56,7 +47,7 @@ const scanAll = async (table: string) => {
   const items: Array<Record<string, AttributeValue>> = []
   let start: Record<string, AttributeValue> | undefined
   do {
-    const out = await db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }))
+    const out = await local.db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }))
     items.push(...(out.Items ?? []))
     start = out.LastEvaluatedKey
   } while (start !== undefined)
@@ -97,25 +88,7 @@ const caughtUp = async (prefix: string, timeoutMs: number) => {
   return { customers: expected.size, differences }
 }
 
-const runnerPid = () => Number(readFileSync(join(home, "runner", "runner.pid"), "utf8").trim())
-
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "dyna-pipeline-"))
-  port = await Effect.runPromise(freePort)
-  const endpoint = `http://127.0.0.1:${port}`
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, DYNA_HOME: home }
-  db = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "test", secretAccessKey: "test" }
-  })
-})
-
-afterAll(() => {
-  db.destroy()
-  pnpm("local:stop")
-  rmSync(home, { recursive: true, force: true })
-})
+const runnerPid = () => Commands.runnerPid(local.home)
 
 describe("the local pipeline", () => {
   it("is provisioned in order: tables, stream, function, mapping", () => {
@@ -176,9 +149,9 @@ describe("the local pipeline", () => {
     const result = pnpm("teardown", "--delete-data")
     assert.strictEqual(result.code, 0, result.stderr)
     assert.isFalse(alive(pid))
-    assert.isFalse(await Effect.runPromise(isListening("127.0.0.1", port)))
-    assert.isFalse(existsSync(join(home, "function")))
-    assert.isFalse(existsSync(join(home, "data")))
+    assert.isFalse(await Effect.runPromise(isListening("127.0.0.1", local.port)))
+    assert.isFalse(existsSync(join(local.home, "function")))
+    assert.isFalse(existsSync(join(local.home, "data")))
     const again = pnpm("teardown")
     assert.strictEqual(again.code, 0, again.stderr)
     assert.include(again.stdout, "Nothing to remove")

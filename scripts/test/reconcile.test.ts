@@ -2,72 +2,27 @@
  * `pnpm reconcile` as a user runs it, on its own in-memory DynamoDB Local with rows written straight
  * into CustTransactions and profiles edited by hand (no stream, no runner: every difference stays).
  */
-import { type AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
-import { DynamoDb } from "@dyna/aws/DynamoDb"
-import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
-import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
-import * as ConfigProvider from "effect/ConfigProvider"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
-import { execFile } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { type AttributeValue, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { assert, describe, it } from "vitest"
+import * as Commands from "./support/Commands.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-let env: NodeJS.ProcessEnv
-let home: string
-let scope: Scope.Closeable
-let db: DynamoDBClient
+const tables = Commands.useInMemoryTables("dyna-reconcile-")
 
 /** Runs `pnpm <args>` from the repository root, as the README says; several may run at once. */
-const pnpm = (...args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    execFile("pnpm", ["-s", ...args], { cwd: root, env, encoding: "utf8" }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null
-      done({ code, stdout, stderr })
-    })
-  })
+const pnpm = (...args: ReadonlyArray<string>) => Commands.pnpm(tables.env, ...args)
 
-const put = (table: string, item: Record<string, AttributeValue>) => db.send(new PutItemCommand({ TableName: table, Item: item }))
+const put = (table: string, item: Record<string, AttributeValue>) => tables.db.send(new PutItemCommand({ TableName: table, Item: item }))
 const row = (custId: string, tnNum: number, tnValue: number) =>
   put("CustTransactions", { CustID: { S: custId }, TnNum: { N: String(tnNum) }, TnValue: { N: String(tnValue) } })
 const profile = (custId: string, total: number, status: string) =>
   put("CustProfile", { CustID: { S: custId }, TotalTnValue: { N: String(total) }, CustStatus: { S: status } })
 const stored = async (custId: string) => {
-  const out = await db.send(new GetItemCommand({ TableName: "CustProfile", Key: { CustID: { S: custId } }, ConsistentRead: true }))
+  const out = await tables.db.send(new GetItemCommand({ TableName: "CustProfile", Key: { CustID: { S: custId } }, ConsistentRead: true }))
   return `${out.Item?.TotalTnValue?.N} ${out.Item?.CustStatus?.S}`
 }
 
 /** The last line of stdout: the summary. */
 const summary = (stdout: string) => stdout.trim().split("\n").at(-1) ?? ""
-
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "dyna-reconcile-"))
-  scope = await Effect.runPromise(Scope.make())
-  const { endpoint } = await Effect.runPromise(scopedInMemory.pipe(Scope.provide(scope)))
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, DYNA_HOME: home }
-  await Effect.runPromise(
-    Effect.forEach(
-      [transactionsTable("CustTransactions"), profilesTable("CustProfile"), rejectedTable("CustTransactionsRejected"), eventsTable("CustEliteEvents")],
-      ensureTable,
-      { discard: true }
-    ).pipe(
-      Effect.provide(DynamoDb.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: endpoint })))))
-    )
-  )
-  db = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
-})
-
-afterAll(async () => {
-  db.destroy()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
-  rmSync(home, { recursive: true, force: true })
-})
 
 describe("pnpm reconcile", () => {
   it("answers --help with what it does, its flags and exit codes, and rejects bad arguments with exit code 2", async () => {

@@ -3,47 +3,26 @@
  * state in a temporary DYNA_HOME): before anything runs, on the provisioned stack with purchases
  * counted, and with the runner killed; plus `--help` and bad arguments.
  */
-import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb"
+import { PutItemCommand } from "@aws-sdk/client-dynamodb"
 import { alive } from "@dyna/aws/local/Background"
-import { freePort } from "@dyna/aws/local/DynamoDbLocal"
-import * as Effect from "effect/Effect"
-import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
-import { afterAll, assert, beforeAll, describe, it } from "vitest"
+import { existsSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { assert, describe, it } from "vitest"
+import * as Commands from "./support/Commands.js"
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
-let env: NodeJS.ProcessEnv
-let home: string
-let endpoint: string
+const local = Commands.useLocalHome("dyna-status-")
 
-const pnpm = (...args: ReadonlyArray<string>) => {
-  const result = spawnSync("pnpm", ["-s", ...args], { cwd: root, env, encoding: "utf8" })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
+const pnpm = (...args: ReadonlyArray<string>) => Commands.pnpmSync(local.env, ...args)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-const runnerPid = () => Number(readFileSync(join(home, "runner", "runner.pid"), "utf8").trim())
+const runnerPid = () => Commands.runnerPid(local.home)
 
 /** The records the runner says it delivered, from its status file (rewritten every second). */
 const delivered = () => {
-  const file = join(home, "runner", "status.json")
+  const file = join(local.home, "runner", "status.json")
   return existsSync(file) ? Number(JSON.parse(readFileSync(file, "utf8")).records) : 0
 }
-
-beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), "dyna-status-"))
-  endpoint = `http://127.0.0.1:${await Effect.runPromise(freePort)}`
-  env = { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: endpoint, DYNA_HOME: home }
-})
-
-afterAll(() => {
-  pnpm("local:stop")
-  rmSync(home, { recursive: true, force: true })
-})
 
 describe("pnpm status", () => {
   it("answers --help with its flags and exit codes", () => {
@@ -58,27 +37,25 @@ describe("pnpm status", () => {
     const result = pnpm("status")
     assert.strictEqual(result.code, 1)
     assert.strictEqual(result.stdout, "")
-    assert.match(result.stderr.trim(), new RegExp(`^error: DynamoDB is not reachable at ${endpoint} .*run \`pnpm provision\`$`))
+    assert.match(result.stderr.trim(), new RegExp(`^error: DynamoDB is not reachable at ${local.endpoint} .*run \`pnpm provision\`$`))
   })
 
   it("on the provisioned stack: every line, the purchases counted, and OK with exit code 0", async () => {
     const provisioned = pnpm("provision")
     assert.strictEqual(provisioned.code, 0, provisioned.stderr)
-    const db = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } })
     for (const [custId, tnNum, tnValue] of [["status-a", "1", "700"], ["status-a", "2", "400"], ["status-b", "1", "20"]] as const) {
-      await db.send(new PutItemCommand({
+      await local.db.send(new PutItemCommand({
         TableName: "CustTransactions",
         Item: { CustID: { S: custId }, TnNum: { N: tnNum }, TnValue: { N: tnValue } }
       }))
     }
-    db.destroy()
     const deadline = Date.now() + 30_000
     while (delivered() < 3 && Date.now() < deadline) await sleep(100)
     const result = pnpm("status")
     assert.strictEqual(result.code, 0, `${result.stdout}\n${result.stderr}`)
     const lines = result.stdout.trimEnd().split("\n")
     assert.deepStrictEqual(lines.slice(1, -1).map((l) => l.slice(0, 13).trim()), ["Tables", "Stream", "Mapping", "Lag", "Quarantined", "Elite"])
-    assert.strictEqual(lines[0], `Dyna Elite status — local (DynamoDB Local at ${endpoint})`)
+    assert.strictEqual(lines[0], `Dyna Elite status — local (DynamoDB Local at ${local.endpoint})`)
     assert.strictEqual(lines[1], "Tables       CustTransactions 3 · CustProfile 2 · CustTransactionsRejected 0 · CustEliteEvents 1")
     assert.strictEqual(lines[2], "Stream       CustTransactions NEW_IMAGE, ENABLED, 1 shard")
     assert.match(lines[3] ?? "", new RegExp(`^Mapping {6}local runner pid ${runnerPid()}, running; \\d+ batch(es)?, 3 records delivered; status \\d+ m?s old$`))
@@ -90,7 +67,7 @@ describe("pnpm status", () => {
     const json = pnpm("status", "--json")
     assert.strictEqual(json.code, 0, json.stderr)
     const report = JSON.parse(json.stdout)
-    assert.deepInclude(report, { target: "local", endpoint, home, attention: [], summary: "OK: runner running, lag 0 ms, 1 Elite, 0 quarantined." })
+    assert.deepInclude(report, { target: "local", endpoint: local.endpoint, home: local.home, attention: [], summary: "OK: runner running, lag 0 ms, 1 Elite, 0 quarantined." })
     assert.deepStrictEqual(report.elite, { _tag: "Counted", count: 1 })
     assert.deepInclude(report.mapping, { _tag: "LocalRunner", pid: runnerPid(), stale: false })
   }, 240_000)
