@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: every benchmark on one fresh in-memory DynamoDB Local, one table of ratios on stdout,
  * and `bench/results.json`. `BENCH_SIZE=smoke` runs each at a tiny size (what CI may run); `--only
- * NAME` runs one (cost, artifact).
+ * NAME` runs one (cost, latency, throughput, artifact, backfill).
  */
 import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
@@ -11,10 +11,12 @@ import type { Bench, Row, Size } from "./Row.js"
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true"
 
-// Rows 2, 3 and 5 (latency, throughput, backfill) are still being measured and join this list when done.
 const benches: Record<string, () => Promise<{ readonly bench: Bench }>> = {
   cost: () => import("./rows/cost.js"),
-  artifact: () => import("./rows/artifact.js")
+  latency: () => import("./rows/latency.js"),
+  throughput: () => import("./rows/throughput.js"),
+  artifact: () => import("./rows/artifact.js"),
+  backfill: () => import("./rows/backfill.js")
 }
 
 const { values } = parseArgs({ options: { only: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } } })

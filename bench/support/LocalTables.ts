@@ -1,0 +1,45 @@
+/**
+ * Fresh, uniquely named tables on the bench's DynamoDB Local, made by the same provisioning steps the
+ * local stack uses (`TableSteps`), with or without the NEW_IMAGE stream on CustTransactions.
+ */
+import * as AppLayer from "@dyna/aws/AppLayer"
+import * as Deployment from "@dyna/aws/Deployment"
+import { DynamoDb } from "@dyna/aws/DynamoDb"
+import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import { randomUUID } from "node:crypto"
+
+/** The four tables' names. */
+export type Names = Deployment.TableNames
+
+/** The configuration a deployed function gets (its table names, when given), pointed at `endpoint`. */
+const configLayer = (endpoint: string, names?: Names) =>
+  ConfigProvider.layer(ConfigProvider.fromUnknown({
+    ...(names === undefined ? {} : Deployment.tableEnvironment(names)),
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint
+  }))
+
+/**
+ * The function's own layers (`AppLayer.withLogging`: the live services, client and table names) over
+ * these tables, with logging off: what the handler and the ops scripts run on.
+ */
+export const appLayer = (endpoint: string, names: Names) =>
+  AppLayer.withLogging(Logger.layer([])).pipe(Layer.provide(configLayer(endpoint, names)))
+
+/**
+ * Makes the four tables under a fresh prefix (`label-xxxxxx-CustTransactions`, …); with `stream`, the
+ * NEW_IMAGE stream too. Returns their names and, with a stream, its ARN.
+ */
+export const make = (endpoint: string, label: string, options: { readonly stream: boolean }) =>
+  Effect.runPromise(Effect.gen(function*() {
+    const names = Deployment.names(`${label}-${randomUUID().slice(0, 6)}-`)
+    yield* ensureTable(transactionsTable(names.transactions))
+    const stream = options.stream ? yield* ensureStream(names.transactions) : undefined
+    yield* ensureTable(profilesTable(names.profiles))
+    yield* ensureTable(rejectedTable(names.rejected))
+    yield* ensureTable(eventsTable(names.events))
+    return { names, streamArn: stream?.resource }
+  }).pipe(Effect.provide(DynamoDb.layer.pipe(Layer.provide(configLayer(endpoint))))))
