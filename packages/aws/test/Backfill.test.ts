@@ -3,7 +3,7 @@
  * local runner delivering the rows written after, across reruns and a run that dies half way; a
  * customer who cannot be counted is named and skipped while the others are counted.
  */
-import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -114,21 +114,7 @@ const sums = (rows: ReadonlyArray<Row>) => {
   return out
 }
 
-const plain = (av: AttributeValue | undefined): unknown => (av?.N !== undefined ? Number(av.N) : av?.S)
 
-/** Every item of a table, strongly consistent, with scalars as plain values. */
-const scanTable = async (table: string) => {
-  const db = DynamoLocal.client()
-  const items: Array<Record<string, unknown>> = []
-  let start: Record<string, AttributeValue> | undefined
-  do {
-    const out = await db.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }))
-    for (const i of out.Items ?? []) items.push(Object.fromEntries(Object.entries(i).map(([k, v]) => [k, plain(v)])))
-    start = out.LastEvaluatedKey
-  } while (start !== undefined)
-  db.destroy()
-  return items
-}
 
 /**
  * What is wrong with the profiles and events, given each customer's sum of rows: nothing when every
@@ -136,8 +122,8 @@ const scanTable = async (table: string) => {
  * Elite customer has one EliteQualified event (at EliteSince) and no one else has any.
  */
 const differences = async (names: DynamoLocal.TableNames, expected: ReadonlyMap<string, number>) => {
-  const profiles = new Map((await scanTable(names.profiles)).map((p) => [String(p.CustID), p]))
-  const events = await scanTable(names.events)
+  const profiles = new Map((await DynamoLocal.scanTable(names.profiles)).map((p) => [String(p.CustID), p]))
+  const events = await DynamoLocal.scanTable(names.events)
   const out: Array<string> = []
   for (const [custId, total] of expected) {
     const p = profiles.get(custId)
@@ -274,7 +260,7 @@ describe("Backfill on DynamoDB Local", () => {
     await reached
     await Effect.runPromise(Fiber.interrupt(fiber))
     assert.isTrue(Exit.hasInterrupts(await Effect.runPromise(Fiber.await(fiber))))
-    assert.isAtLeast((await scanTable(names.profiles)).length, 30)
+    assert.isAtLeast((await DynamoLocal.scanTable(names.profiles)).length, 30)
 
     // Dies after its 20th profile write reached the table, before hearing back.
     let crashWrites = 0
@@ -285,7 +271,7 @@ describe("Backfill on DynamoDB Local", () => {
     })
     const died = await backfill(names, {}, crashing).then(() => undefined, (e: unknown) => e)
     assert.match((died as Error).message, /simulated crash/)
-    const written = (await scanTable(names.profiles)).length
+    const written = (await DynamoLocal.scanTable(names.profiles)).length
     assert.isAtLeast(written, 50)
     assert.isBelow(written, 100)
 

@@ -35,7 +35,7 @@
  * FAULTS_SIZE=full: 10,000 transactions over 1,000 customers; otherwise 500 over 50. FAULTS_SEED replays a
  * run's data, delivery pattern and faults (the seed is printed with the figures; timing still varies).
  */
-import { type AttributeValue, BatchWriteItemCommand, DescribeTableCommand, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { BatchWriteItemCommand, DescribeTableCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBStreamEvent } from "aws-lambda"
@@ -136,22 +136,7 @@ const dataset = (customers: number, transactions: number, next: () => number): A
   return rows
 }
 
-const plain = (av: AttributeValue | undefined): unknown =>
-  av?.N !== undefined ? Number(av.N) : av?.S !== undefined ? av.S : av?.M !== undefined ? av.M : av
 
-/** Every item of a table, strongly consistent, with scalars as plain values. */
-const scanTable = async (table: string) => {
-  const db = DynamoLocal.client()
-  const items: Array<Record<string, unknown>> = []
-  let start: Record<string, AttributeValue> | undefined
-  do {
-    const out = await db.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }))
-    for (const i of out.Items ?? []) items.push(Object.fromEntries(Object.entries(i).map(([k, v]) => [k, plain(v)])))
-    start = out.LastEvaluatedKey
-  } while (start !== undefined)
-  db.destroy()
-  return items
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -172,10 +157,10 @@ const waitFor = async (what: string, done: () => boolean, timeoutMs: number, fai
  */
 const audit = async (names: DynamoLocal.TableNames) => {
   const [rows, profiles, events, rejected] = await Promise.all([
-    scanTable(names.transactions),
-    scanTable(names.profiles),
-    scanTable(names.events),
-    scanTable(names.rejected)
+    DynamoLocal.scanTable(names.transactions),
+    DynamoLocal.scanTable(names.profiles),
+    DynamoLocal.scanTable(names.events),
+    DynamoLocal.scanTable(names.rejected)
   ])
   const sums = new Map<string, number>()
   const tnNums = new Map<string, Array<string>>()
@@ -312,7 +297,7 @@ describe.concurrent("malformed input", () => {
       }
 
       // The good records of every batch were counted, and only they (and what a kind adds).
-      const profiles = new Map((await scanTable(names.profiles)).map((p) => [String(p.CustID), Number(p.TotalTnValue)]))
+      const profiles = new Map((await DynamoLocal.scanTable(names.profiles)).map((p) => [String(p.CustID), Number(p.TotalTnValue)]))
       for (const { kind, custId } of batches) {
         expect(kind, profiles.get(custId) === 300 + (kind.dollars ?? 0), `${custId} has ${String(profiles.get(custId))}`)
       }
@@ -385,7 +370,7 @@ describe.concurrent("malformed input", () => {
       deliveries.push((await call(faulty, event)).response)
       assert.deepStrictEqual(deliveries.filter((d) => typeof d === "object" && d !== null && "threw" in d), [], "the handler threw")
       assert.deepStrictEqual(deliveries.at(-1), { batchItemFailures: [] })
-      const profiles = new Map((await scanTable(names.profiles)).map((p) => [String(p.CustID), Number(p.TotalTnValue)]))
+      const profiles = new Map((await DynamoLocal.scanTable(names.profiles)).map((p) => [String(p.CustID), Number(p.TotalTnValue)]))
       assert.deepStrictEqual(profiles, expected)
       assert.strictEqual((await quarantined(names)).length, rejectedAfterFirst, "quarantined again on redelivery")
       assert.isAbove(injected, 0)

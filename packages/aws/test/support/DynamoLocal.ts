@@ -56,7 +56,7 @@ export const client = (faults: Faults = {}) => {
         faults.after?.(command, input)
         return faults.answer === undefined
           ? result
-          : { ...result, output: faults.answer(command, result.output as Record<string, unknown>) as typeof result.output }
+          : { ...result, output: faults.answer(command, result.output as unknown as Record<string, unknown>) as unknown as typeof result.output }
       } catch (error) {
         faults.failed?.(command, error)
         throw error
@@ -117,6 +117,20 @@ const plain = (av: AttributeValue | undefined): unknown =>
 export const profileRow = async (names: TableNames, custId: string) => {
   const out = await client().send(new GetItemCommand({ TableName: names.profiles, Key: { CustID: { S: custId } }, ConsistentRead: true }))
   return out.Item === undefined ? undefined : Object.fromEntries(Object.entries(out.Item).map(([k, v]) => [k, plain(v)]))
+}
+
+/** Every item of a table, strongly consistent, with scalars as plain values. */
+export const scanTable = async (table: string) => {
+  const db = client()
+  const items: Array<Record<string, unknown>> = []
+  let start: Record<string, AttributeValue> | undefined
+  do {
+    const out = await db.send(new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }))
+    for (const i of out.Items ?? []) items.push(Object.fromEntries(Object.entries(i).map(([k, v]) => [k, plain(v)])))
+    start = out.LastEvaluatedKey
+  } while (start !== undefined)
+  db.destroy()
+  return items
 }
 
 export const putItem = (table: string, item: Record<string, AttributeValue>) =>
