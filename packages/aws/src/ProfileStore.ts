@@ -73,7 +73,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
    * Sets the customer's total to the sum of their CustTransactions rows, through the same conditional
    * write: what backfill and repair do (see `ProfileUpdate.recount`).
    */
-  readonly recount: (custId: CustomerId) => Effect.Effect<ProfileUpdate.ProfileUpdate, ApplyError | UnreadableRow>
+  readonly recount: (custId: CustomerId, readAhead?: ReadAhead) => Effect.Effect<ProfileUpdate.ProfileUpdate, ApplyError | UnreadableRow>
 }>()("dyna-elite/aws/ProfileStore") {
   static readonly layerNoDeps = Layer.effect(
     ProfileStore,
@@ -204,14 +204,14 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         return yield* settle(plan.custId, (current, now) => Effect.succeed(ProfileUpdate.make(current, plan, now)), readAhead?.get(plan.custId))
       })
 
-      const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId) {
+      const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId, readAhead?: ReadAhead) {
         // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
         return yield* settle(custId, (current, now) =>
           Transactions.ofCustomer(custId).pipe(
             Effect.map((rows) => ProfileUpdate.recount(custId, current, rows, now)),
             Effect.provideService(DynamoDb, db),
             Effect.provideService(Tables, tables)
-          ))
+          ), readAhead?.get(custId))
       })
 
       return ProfileStore.of({ get, readAhead, apply, recount })

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { ProfileStore } from "../ProfileStore.js"
+import * as ProfileStore from "../ProfileStore.js"
 import { Tables } from "../Tables.js"
 import * as Scan from "./Scan.js"
 
@@ -20,6 +20,9 @@ export const DEFAULT_SEGMENTS = 4
 
 /** Customers recounted at once when none is asked for. */
 export const DEFAULT_CONCURRENCY = 16
+
+/** Customers whose profiles are read in one BatchGetItem (its limit). */
+const READ_AHEAD = 100
 
 export interface Options {
   /** Scan segments read side by side (DynamoDB's `TotalSegments`); {@link DEFAULT_SEGMENTS} by default. */
@@ -88,7 +91,7 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  */
 export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const tables = yield* Tables
-  const store = yield* ProfileStore
+  const store = yield* ProfileStore.ProfileStore
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
   const startedAt = yield* Clock.currentTimeMillis
   const seen = new Set<string>()
@@ -100,8 +103,8 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   let changed = 0
   let promotions = 0
 
-  // Bounded, so the Scan waits for the recounts instead of running ahead of them.
-  const found = yield* Queue.bounded<CustomerId, Cause.Done>(concurrency * 2)
+  // Bounded, so the Scan waits for the recounts instead of running ahead of them; room for a read-ahead's worth.
+  const found = yield* Queue.bounded<CustomerId, Cause.Done>(Math.max(concurrency * 2, READ_AHEAD))
 
   // Scanned rows of the customers whose recount has not finished, reported to `onRows` when it does.
   const waiting = new Map<string, number>()
@@ -134,8 +137,8 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
     input: { ProjectionExpression: "CustID, TnNum" }
   }).pipe(Effect.ensuring(Queue.end(found)))
 
-  const recount = (custId: CustomerId) =>
-    store.recount(custId).pipe(
+  const recount = ([custId, readAhead]: readonly [CustomerId, ProfileStore.ReadAhead]) =>
+    store.recount(custId, readAhead).pipe(
       Effect.map((update): Outcome => ({ _tag: "Recounted", custId, update })),
       Effect.catchTags({
         UnreadableRow: (e) => skip(custId, e.message),
@@ -169,6 +172,10 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
     })
 
   const recountAll = Stream.fromQueue(found).pipe(
+    // The profiles of up to 100 found customers in one BatchGetItem, still each before its rows are read.
+    Stream.groupedWithin(READ_AHEAD, "20 millis"),
+    Stream.mapEffect((custIds) => Effect.map(store.readAhead(custIds), (readAhead) => custIds.map((custId) => [custId, readAhead] as const))),
+    Stream.flattenIterable,
     Stream.mapEffect(recount, { concurrency, unordered: true }),
     Stream.runForEach(record)
   )
