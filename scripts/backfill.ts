@@ -23,16 +23,18 @@ that is already right.
 
 Shows a progress bar (rows, rate, ETA) on stderr; ends with a one-line summary on stdout: rows
 scanned, customers, rows applied now, rows already counted, profiles changed, promotions, customers
-skipped, and the rate. A customer whose row or profile cannot be read is skipped, named on stderr
-(customer, row, field), and the rest go on. It reads the whole table once, then each customer's
-profile and rows again, strongly consistent: on AWS, mind the read units of a large table.
+skipped, and the rate. A customer whose row or profile cannot be read, or whose calls stay throttled
+past their retries, is skipped, named on stderr (customer, row, field), and the rest go on. It reads
+the whole table once, then each customer's profile and rows again, strongly consistent: on AWS, mind
+the read units of a large table.
 
   --segments N        Scan CustTransactions with N parallel segments (default ${Backfill.DEFAULT_SEGMENTS})
   --concurrency N     recount up to N customers at once (default ${Backfill.DEFAULT_CONCURRENCY})
 ${targetUsage}
 
-Exit codes: 0 every customer counted; 1 a customer was skipped (named above the summary; fix the row
-and run again) or the backfill failed (DynamoDB unreachable, a table missing); 2 bad arguments.`
+Exit codes: 0 every customer counted; 1 a customer was skipped (named above the summary; fix the row,
+or wait out the throttling, and run again) or the backfill failed (DynamoDB unreachable, a table
+missing); 2 bad arguments.`
 
 const { values } = parse(usage, { ...targetFlags, segments: { type: "string" }, concurrency: { type: "string" } })
 const target = targetOf(usage, values)

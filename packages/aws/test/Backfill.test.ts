@@ -3,7 +3,7 @@
  * local runner delivering the rows written after, across reruns and a run that dies half way; a
  * customer who cannot be counted is named and skipped while the others are counted.
  */
-import { type AttributeValue, BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { type AttributeValue, BatchWriteItemCommand, ProvisionedThroughputExceededException, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -312,5 +312,28 @@ describe("Backfill on DynamoDB Local", () => {
     ])
     assert.isUndefined(await DynamoLocal.profileRow(names, "float"))
     assert.isUndefined(await DynamoLocal.profileRow(names, "text"))
+  })
+
+  it("skips and names a customer still throttled after its retries, counts the others, and a rerun counts it", async () => {
+    const names = await tablesWithoutStream()
+    const rows = Array.from({ length: 40 }, (_, i): Row => ({ custId: `c-${i % 8}`, tnNum: i + 1, tnValue: 30 + i }))
+    await writeRows(names, rows)
+    // A hot customer: every call about it is throttled, as DynamoDB does past a partition's capacity.
+    const hot = DynamoLocal.client({
+      before: (command, input) => {
+        const key = (input.Key ?? undefined) as { CustID?: { S?: string } } | undefined
+        const values = JSON.stringify(input.ExpressionAttributeValues ?? {})
+        if (key?.CustID?.S === "c-3" || values.includes('"c-3"') || command === "BatchGetItemCommand") {
+          throw new ProvisionedThroughputExceededException({ message: "Throughput exceeds the current capacity", $metadata: {} })
+        }
+      }
+    })
+    const summary = await backfill(names, {}, hot)
+    hot.destroy()
+    assert.deepStrictEqual(summary.skipped.map((s) => s.custId), ["c-3"])
+    assert.match(summary.skipped[0]?.reason ?? "", /\(Transient\).*run backfill again$/)
+    assert.deepInclude(summary, { scanned: 40, customers: 8, applied: 35 })
+    assert.deepInclude(await backfill(names), { applied: 5, duplicates: 35 })
+    assert.deepStrictEqual(await differences(names, sums(rows)), [])
   })
 })

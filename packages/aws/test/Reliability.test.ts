@@ -450,8 +450,8 @@ describe.concurrent("reliability", () => {
         }
       })
     /**
-     * One backfill run. A call still throttled after all its retries fails a run, as documented ("a rerun
-     * finishes the job"): it is run again then, and counted.
+     * One backfill run. A customer's call still throttled after all its retries skips that customer; the
+     * Scan's fails the run, as documented ("a rerun finishes the job"): it is run again then, and counted.
      */
     let backfillReruns = 0
     const backfill = async (): Promise<Backfill.Summary> => {
@@ -542,7 +542,9 @@ describe.concurrent("reliability", () => {
       assert.deepStrictEqual([found.rows, found.lost, found.doubled, found.profileDollars], [rows.length, 0, 0, found.rowDollars])
       assert.deepStrictEqual([last.onFailure, givenUp.length], [0, 0], "nothing given up")
       assert.isTrue(Object.values(last.shards).every((s) => s.caughtUp && s.pending === 0), "every shard caught up")
-      assert.deepStrictEqual(summaries.map((s) => s.skipped.filter((x) => !x.reason.includes("kept changing"))), summaries.map(() => []))
+      // Skipped only for a race or throttling that outlasted the retries; the stream counts those rows.
+      const retryable = (reason: string) => reason.includes("kept changing") || reason.includes("(Transient)")
+      assert.deepStrictEqual(summaries.map((s) => s.skipped.filter((x) => !retryable(x.reason))), summaries.map(() => []))
       // The faults really happened.
       assert.isAtLeast(f.kills, 1, "no handler process was killed")
       assert.strictEqual(f.thrown, 0, "the handler threw")

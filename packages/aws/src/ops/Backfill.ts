@@ -84,10 +84,11 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  * a rerun, or a run beside the stream, counts nothing twice: a row the stream counted is in the log, a
  * row the stream delivers later finds itself there, and a stream write in between makes ours re-read.
  *
- * A customer whose rows or profile cannot be read, or whose rows are too many to log on the profile
- * (tens of thousands: see `ProfileTooLarge`), is skipped and named in `skipped`; the others go on.
- * Any other failure (DynamoDB unreachable, a table missing) fails the run: what it wrote stays exact,
- * and a rerun finishes the job.
+ * A customer whose rows or profile cannot be read, whose rows are too many to log on the profile
+ * (tens of thousands: see `ProfileTooLarge`), or whose calls stay throttled past their retries, is
+ * skipped and named in `skipped`; the others go on. Any other failure (DynamoDB unreachable, a table
+ * missing, the Scan throttled past its retries) fails the run: what it wrote stays exact, and a rerun
+ * finishes the job.
  */
 export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const tables = yield* Tables
@@ -144,7 +145,9 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
         UnreadableRow: (e) => skip(custId, e.message),
         UnreadableProfile: (e) => skip(custId, e.message),
         ProfileTooLarge: (e) => skip(custId, e.message),
-        LostRace: () => skip(custId, `CustProfile ${custId} kept changing under concurrent writers; run backfill again`)
+        LostRace: () => skip(custId, `CustProfile ${custId} kept changing under concurrent writers; run backfill again`),
+        // Throttled past its retries (a hot customer): the others go on, and a rerun counts this one.
+        DynamoDbError: (e) => (e.kind === "Transient" ? skip(custId, `${e.message}; run backfill again`) : Effect.fail(e))
       })
     )
 
