@@ -1,11 +1,13 @@
 /**
  * `pnpm bench`: every benchmark on one fresh in-memory DynamoDB Local, one table of ratios on stdout,
- * and `bench/results.json`. `BENCH_SIZE=smoke` runs each at a tiny size (what CI may run); `--only
- * NAME` runs one (cost, latency, throughput, artifact, backfill).
+ * and `bench/results.json` (or `--out FILE`). `BENCH_SIZE=smoke` runs each at a tiny size (what CI
+ * runs, in scripts/test/bench.test.ts); `--only NAME` runs one (cost, latency, throughput, artifact,
+ * backfill).
  */
 import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
 import { writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Bench, Row, Size } from "./Row.js"
 
@@ -19,13 +21,15 @@ const benches: Record<string, () => Promise<{ readonly bench: Bench }>> = {
   backfill: () => import("./rows/backfill.js")
 }
 
-const { values } = parseArgs({ options: { only: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } } })
+const { values } = parseArgs({
+  options: { only: { type: "string", multiple: true }, out: { type: "string" }, help: { type: "boolean", short: "h" } }
+})
 if (values.help === true) {
-  console.log(`Usage: pnpm bench [--only ${Object.keys(benches).join("|")}]...
+  console.log(`Usage: pnpm bench [--only ${Object.keys(benches).join("|")}]... [--out FILE]
 
 Measures Dyna Elite side by side with what a user would otherwise run, on a fresh in-memory DynamoDB
-Local, and prints one table of ratios against the targets (also written to bench/results.json).
-BENCH_SIZE=smoke runs every benchmark at a tiny size. Exit code 1 when a target is missed.`)
+Local, and prints one table of ratios against the targets (also written to bench/results.json, or to
+--out FILE). BENCH_SIZE=smoke runs every benchmark at a tiny size. Exit code 1 when a target is missed.`)
   process.exit(0)
 }
 const selected = values.only ?? Object.keys(benches)
@@ -63,7 +67,7 @@ const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
 
 console.log(table(rows))
 for (const r of rows.filter((r) => r.note !== undefined)) console.log(`- ${r.name}: ${r.note}`)
-const file = new URL("results.json", import.meta.url)
+const file = values.out ?? fileURLToPath(new URL("results.json", import.meta.url))
 writeFileSync(file, `${JSON.stringify({ measuredAt: new Date().toISOString(), size, node: process.version, rows }, null, 2)}\n`)
-console.log(`\nwritten: bench/results.json (${rows.filter((r) => r.met).length} of ${rows.length} targets met)`)
+console.log(`\nwritten: ${values.out ?? "bench/results.json"} (${rows.filter((r) => r.met).length} of ${rows.length} targets met)`)
 if (rows.some((r) => !r.met)) process.exit(1)
