@@ -121,9 +121,13 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           )
 
       const readAhead = Effect.fn("ProfileStore.readAhead")(function*(custIds: ReadonlyArray<string>) {
-        const chunks = Array.from({ length: Math.ceil(custIds.length / BATCH_GET_KEYS) }, (_, i) => custIds.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS))
+        const chunks = Array.from(
+          { length: Math.ceil(custIds.length / BATCH_GET_KEYS) },
+          (_, i) => custIds.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS)
+        )
         const reads = yield* Effect.forEach(chunks, readChunk, { concurrency: "unbounded" })
-        return new Map(reads.flat()) as ReadAhead
+        const ahead: ReadAhead = new Map(reads.flat())
+        return ahead
       })
 
       /**
