@@ -46,7 +46,7 @@ const parallelScan = async (db: DynamoDBClient, table: string, segments: number)
  * second, counting each customer's rows.
  */
 const blindWrites = async (endpoint: string, db: DynamoDBClient, customers: number) => {
-  const { names } = await LocalTables.make(endpoint, "blind", { stream: false })
+  const { names } = await LocalTables.make(endpoint, "blind")
   const started = performance.now()
   await Sdk.forEachConcurrently(customers, Backfill.DEFAULT_CONCURRENCY, async (i) => {
     await db.send(new UpdateItemCommand({
@@ -61,7 +61,7 @@ const blindWrites = async (endpoint: string, db: DynamoDBClient, customers: numb
 
 /** Fresh tables loaded with `count` rows. */
 const loaded = async (endpoint: string, db: DynamoDBClient, label: string, count: number) => {
-  const { names } = await LocalTables.make(endpoint, label, { stream: false })
+  const { names } = await LocalTables.make(endpoint, label)
   await Sdk.batchWriteAll(db, names.transactions, rows(label, count), LOADERS)
   return names
 }

@@ -28,8 +28,7 @@ const quantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.min(s
 
 export const bench: Bench = async ({ endpoint, size, log }) => {
   const inserts = size === "smoke" ? 50 : 1_000
-  const { names, streamArn } = await LocalTables.make(endpoint, "latency", { stream: true })
-  if (streamArn === undefined) throw new Error("the transactions table has no stream")
+  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, "latency")
   const db = Sdk.client(endpoint)
   // When each customer's record reached the handler, and when the handler returned.
   const invoked = new Map<string, { readonly startedAt: number; readonly endedAt: number }>()

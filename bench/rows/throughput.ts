@@ -66,15 +66,9 @@ const startPipeline = (endpoint: string, names: LocalTables.Names, streamArn: st
   return { pipeline, firstInvokedAt: () => firstInvokedAt }
 }
 
-const freshStreamTables = async (endpoint: string, label: string) => {
-  const { names, streamArn } = await LocalTables.make(endpoint, label, { stream: true })
-  if (streamArn === undefined) throw new Error("the transactions table has no stream")
-  return { names, streamArn }
-}
-
 /** The writer alone into a fresh stream-enabled table, then the pipeline draining what it wrote. */
 const writerThenPipeline = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number) => {
-  const { names, streamArn } = await freshStreamTables(endpoint, `tp${perHundred}`)
+  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `tp${perHundred}`)
   const work = rows(`tp${perHundred}`, count, perHundred)
   const writerRate = count / ((await Sdk.putAll(db, names.transactions, work, WRITERS)) / 1000)
   const { pipeline, firstInvokedAt } = startPipeline(endpoint, names, streamArn)
@@ -89,7 +83,7 @@ const writerThenPipeline = async (endpoint: string, db: DynamoDBClient, count: n
 
 /** The writer beside the running pipeline: what it managed, and how long the pipeline took to finish after it. */
 const sideBySide = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number) => {
-  const { names, streamArn } = await freshStreamTables(endpoint, `sbs${perHundred}`)
+  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `sbs${perHundred}`)
   const { pipeline } = startPipeline(endpoint, names, streamArn)
   try {
     await pipeline.ready(30_000)
@@ -110,7 +104,7 @@ const onFreshDynamoDbLocal = <A>(work: (endpoint: string) => Promise<A>) =>
 
 /** The writer alone into a fresh table with no stream: rows per second. */
 const rawRate = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number) => {
-  const { names } = await LocalTables.make(endpoint, "plain", { stream: false })
+  const { names } = await LocalTables.make(endpoint, "plain")
   return count / ((await Sdk.putAll(db, names.transactions, rows("plain", count, perHundred), WRITERS)) / 1000)
 }
 
@@ -121,8 +115,7 @@ const measureMix = (count: number, warmUp: number, perHundred: number, log: (lin
     try {
       // DynamoDB Local's JVM compiles its hot paths over the first several thousand requests (the raw rate
       // keeps rising for a while), and our code warms up too: one small round of each, unmeasured.
-      const warm = await LocalTables.make(endpoint, "warm", { stream: false })
-      await Sdk.putAll(db, warm.names.transactions, rows("warm", warmUp, perHundred), WRITERS)
+      await rawRate(endpoint, db, warmUp, perHundred)
       await writerThenPipeline(endpoint, db, warmUp / 5, perHundred)
       // The writer alone just before and just after: its rate still drifts as the JVM warms, and the mean
       // of its neighbours is what the pipeline is compared with.

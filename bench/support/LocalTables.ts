@@ -29,17 +29,24 @@ const configLayer = (endpoint: string, names?: Names) =>
 export const appLayer = (endpoint: string, names: Names) =>
   AppLayer.withLogging(Logger.layer([])).pipe(Layer.provide(configLayer(endpoint, names)))
 
-/**
- * Makes the four tables under a fresh prefix (`label-xxxxxx-CustTransactions`, …); with `stream`, the
- * NEW_IMAGE stream too. Returns their names and, with a stream, its ARN.
- */
-export const make = (endpoint: string, label: string, options: { readonly stream: boolean }) =>
-  Effect.runPromise(Effect.gen(function*() {
+/** Runs a provisioning step against `endpoint`. */
+const provision = <A, E>(endpoint: string, step: Effect.Effect<A, E, DynamoDb>) =>
+  Effect.runPromise(step.pipe(Effect.provide(DynamoDb.layer.pipe(Layer.provide(configLayer(endpoint))))))
+
+/** Makes the four tables under a fresh prefix (`label-xxxxxx-CustTransactions`, …), with no stream. */
+export const make = (endpoint: string, label: string) =>
+  provision(endpoint, Effect.gen(function*() {
     const names = Deployment.names(`${label}-${randomUUID().slice(0, 6)}-`)
     yield* ensureTable(transactionsTable(names.transactions))
-    const stream = options.stream ? yield* ensureStream(names.transactions) : undefined
     yield* ensureTable(profilesTable(names.profiles))
     yield* ensureTable(rejectedTable(names.rejected))
     yield* ensureTable(eventsTable(names.events))
-    return { names, streamArn: stream?.resource }
-  }).pipe(Effect.provide(DynamoDb.layer.pipe(Layer.provide(configLayer(endpoint))))))
+    return { names }
+  }))
+
+/** The same, with CustTransactions' NEW_IMAGE stream on; also the stream's ARN. */
+export const makeStreamed = async (endpoint: string, label: string) => {
+  const { names } = await make(endpoint, label)
+  const stream = await provision(endpoint, ensureStream(names.transactions))
+  return { names, streamArn: stream.resource }
+}
