@@ -11,31 +11,19 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
 import type * as Deployment from "../../src/Deployment.js"
+import * as Bundle from "../../src/provision/Bundle.js"
 import * as Faults from "./ReliabilityFaults.js"
 import type { FromWorker, ToWorker, WorkerConfig } from "./ReliabilityWorker.js"
 
 const WORKER_SOURCE = fileURLToPath(new URL("./ReliabilityWorker.ts", import.meta.url))
 
-// The SDK's CommonJS parts call `require`, which an ESM bundle lacks (as in provision/Bundle.ts).
-const requireShim = `import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);`
-
 /**
- * The worker bundled by esbuild into one file in `dir`, as the Lambda artifact is: a process then
+ * The worker bundled into one file in `dir` with the Lambda artifact's esbuild options: a process then
  * starts in well under a second, where tsx would take many on a busy machine.
  */
 export const bundle = async (dir: string): Promise<string> => {
   const outfile = join(dir, "reliability-worker.mjs")
-  await build({
-    entryPoints: [WORKER_SOURCE],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["source"],
-    banner: { js: requireShim },
-    outfile,
-    logLevel: "silent"
-  })
+  await build({ ...Bundle.options, entryPoints: [WORKER_SOURCE], outfile, write: true })
   return outfile
 }
 
