@@ -3,9 +3,8 @@
  * local runner delivering the rows written after, across reruns and a run that dies half way; a
  * customer who cannot be counted is named and skipped while the others are counted.
  */
-import { type AttributeValue, BatchWriteItemCommand, ProvisionedThroughputExceededException, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { type DynamoDBClient, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -17,7 +16,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "vitest"
 import * as Deployment from "../src/Deployment.js"
-import { DynamoDbStreams } from "../src/DynamoDbStreams.js"
 import * as Runner from "../src/local/Runner.js"
 import * as Backfill from "../src/ops/Backfill.js"
 import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../src/provision/TableSteps.js"
@@ -52,27 +50,14 @@ interface Row {
   readonly tnValue: number
 }
 
-const item = (r: Row): Record<string, AttributeValue> => ({
-  CustID: { S: r.custId },
-  TnNum: { N: String(r.tnNum) },
-  TnValue: { N: String(r.tnValue) }
-})
-
 /** Writes rows straight into CustTransactions, 25 per BatchWriteItem, `inFlight` requests at a time. */
 const writeRows = async (names: DynamoLocal.TableNames, rows: ReadonlyArray<Row>, inFlight = 2) => {
   const db = DynamoLocal.client()
   const chunks: Array<ReadonlyArray<Row>> = []
   for (let i = 0; i < rows.length; i += 25) chunks.push(rows.slice(i, i + 25))
-  const writeChunk = async (chunk: ReadonlyArray<Row>) => {
-    let pending: Array<WriteRequest> = chunk.map((r) => ({ PutRequest: { Item: item(r) } }))
-    while (pending.length > 0) {
-      const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [names.transactions]: pending } }))
-      pending = out.UnprocessedItems?.[names.transactions] ?? []
-    }
-  }
   let next = 0
   await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < chunks.length) await writeChunk(chunks[next++] ?? [])
+    while (next < chunks.length) await DynamoLocal.putRows(db, names.transactions, chunks[next++] ?? [])
   }))
   db.destroy()
 }
@@ -160,10 +145,6 @@ const settled = async (names: DynamoLocal.TableNames, expected: ReadonlyMap<stri
 const backfill = (names: DynamoLocal.TableNames, options: Backfill.Options = {}, sdk?: DynamoDBClient) =>
   DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 16, ...options }), sdk)
 
-const streamsLayer = () =>
-  DynamoDbStreams.layer.pipe(
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() })))
-  )
 
 /** The local runner with the real handler, in this process, until `stop`; the handler's logs tell what it counted. */
 const startRunner = (names: DynamoLocal.TableNames, streamArn: string) => {
@@ -178,7 +159,7 @@ const startRunner = (names: DynamoLocal.TableNames, streamArn: string) => {
       checkpointFile: join(dir, `checkpoints-${randomUUID()}.json`),
       onFailureFile: join(dir, `on-failure-${randomUUID()}.jsonl`),
       pollInterval: "20 millis"
-    }).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([]))))
+    }).pipe(Effect.provide(Layer.mergeAll(DynamoLocal.streamsLayer(), Logger.layer([]))))
   )
   return {
     /**

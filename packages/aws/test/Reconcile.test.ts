@@ -8,17 +8,14 @@
  */
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   DeleteItemCommand,
   DescribeTableCommand,
   ScanCommand,
-  UpdateItemCommand,
-  type WriteRequest
+  UpdateItemCommand
 } from "@aws-sdk/client-dynamodb"
 import type * as Drift from "@dyna/core/Drift"
 import * as Elite from "@dyna/core/Elite"
 import type { CustomerId } from "@dyna/core/Transaction"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -28,7 +25,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import * as Deployment from "../src/Deployment.js"
-import { DynamoDbStreams } from "../src/DynamoDbStreams.js"
 import * as Runner from "../src/local/Runner.js"
 import * as Reconcile from "../src/ops/Reconcile.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
@@ -38,10 +34,6 @@ const db = DynamoLocal.client()
 let names: DynamoLocal.TableNames
 let stopRunner: () => Promise<void> = async () => {}
 
-const streamsLayer = () =>
-  DynamoDbStreams.layer.pipe(
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() })))
-  )
 
 beforeAll(async () => {
   names = await DynamoLocal.freshTables()
@@ -57,7 +49,7 @@ beforeAll(async () => {
       checkpointFile: join(dir, "checkpoints.json"),
       onFailureFile: join(dir, "on-failure.jsonl"),
       pollInterval: "20 millis"
-    }).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([]))))
+    }).pipe(Effect.provide(Layer.mergeAll(DynamoLocal.streamsLayer(), Logger.layer([]))))
   )
   stopRunner = async () => {
     await Effect.runPromise(Fiber.interrupt(fiber))
@@ -82,15 +74,7 @@ interface Row {
 
 /** Writes rows straight into CustTransactions, as a shop front-end would, 25 per request. */
 const writeRows = async (rows: ReadonlyArray<Row>) => {
-  for (let i = 0; i < rows.length; i += 25) {
-    let pending: Array<WriteRequest> = rows.slice(i, i + 25).map((r) => ({
-      PutRequest: { Item: { CustID: { S: r.custId }, TnNum: { N: String(r.tnNum) }, TnValue: { N: String(r.tnValue) } } }
-    }))
-    while (pending.length > 0) {
-      const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [names.transactions]: pending } }))
-      pending = out.UnprocessedItems?.[names.transactions] ?? []
-    }
-  }
+  for (let i = 0; i < rows.length; i += 25) await DynamoLocal.putRows(db, names.transactions, rows.slice(i, i + 25))
 }
 
 const scanAll = async (table: string) => {

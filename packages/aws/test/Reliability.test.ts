@@ -35,11 +35,10 @@
  * FAULTS_SIZE=full: 10,000 transactions over 1,000 customers; otherwise 500 over 50. FAULTS_SEED replays a
  * run's data, delivery pattern and faults (the seed is printed with the figures; timing still varies).
  */
-import { BatchWriteItemCommand, DescribeTableCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBStreamEvent } from "aws-lambda"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -50,7 +49,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import * as Deployment from "../src/Deployment.js"
-import { DynamoDbStreams } from "../src/DynamoDbStreams.js"
 import * as OnFailure from "../src/local/OnFailure.js"
 import * as Runner from "../src/local/Runner.js"
 import * as Backfill from "../src/ops/Backfill.js"
@@ -215,23 +213,13 @@ const writeRows = async (
   let written = 0
   for (let i = 0; i < rows.length; i += 25) {
     while (!options.canWrite(written)) await sleep(20)
-    let pending: Array<WriteRequest> = rows.slice(i, i + 25).map((r) => ({
-      PutRequest: { Item: { CustID: { S: r.custId }, TnNum: { N: String(r.tnNum) }, TnValue: { N: String(r.tnValue) } } }
-    }))
-    while (pending.length > 0) {
-      const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [names.transactions]: pending } }))
-      pending = out.UnprocessedItems?.[names.transactions] ?? []
-    }
+    await DynamoLocal.putRows(db, names.transactions, rows.slice(i, i + 25))
     written = Math.min(rows.length, i + 25)
     await options.onWritten(written)
   }
   db.destroy()
 }
 
-const streamsLayer = () =>
-  DynamoDbStreams.layer.pipe(
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() })))
-  )
 
 /** What one handler call did: its answer (or what it threw) and its "batch processed" counts. */
 const call = async (live: ReturnType<typeof DynamoLocal.handler>, event: unknown) => {
@@ -419,7 +407,7 @@ describe.concurrent("reliability", () => {
         pollInterval: "20 millis",
         progress
       }).pipe(Effect.provide(Layer.mergeAll(
-        streamsLayer(),
+        DynamoLocal.streamsLayer(),
         Logger.layer([Logger.map(Logger.formatStructured, (line) => void (line.message !== "batch delivered" && runnerLog.push(line)))])
       )))
     )

@@ -8,7 +8,6 @@ import {
   LimitExceededException
 } from "@aws-sdk/client-dynamodb-streams"
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -89,11 +88,6 @@ const recorder = (respond: (event: DynamoDBStreamEvent, call: number) => Promise
 
 type LogLine = DynamoLocal.LogLine
 
-const streamsLayer = () =>
-  DynamoDbStreams.layer.pipe(
-    // Only the DynamoDB endpoint is set: the streams client must fall back to it, as DynamoDB Local serves both.
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() })))
-  )
 
 /** All shards read, nothing waiting, and the last read found nothing new. */
 const caughtUp = (p: Runner.Progress) => {
@@ -109,7 +103,7 @@ const runUntil = (
   options: Omit<Runner.Options, "progress" | "pollInterval">,
   until: (p: Runner.Progress) => boolean = caughtUp,
   logs: Array<LogLine> = [],
-  streams: Layer.Layer<DynamoDbStreams, unknown> = streamsLayer()
+  streams: Layer.Layer<DynamoDbStreams, unknown> = DynamoLocal.streamsLayer()
 ) =>
   Effect.runPromise(
     Effect.scoped(Effect.gen(function*() {
@@ -141,7 +135,7 @@ const whileRunning = (
       )
     )
     yield* Fiber.interrupt(fiber)
-  })).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([])))))
+  })).pipe(Effect.provide(Layer.mergeAll(DynamoLocal.streamsLayer(), Logger.layer([])))))
 
 /** The i-th element, which the test knows is there. */
 const nth = <A>(items: ReadonlyArray<A>, i: number): A => {
@@ -369,7 +363,7 @@ describe("Runner on a DynamoDB Local stream", () => {
       yield* Effect.promise(() => put(names, "window", 4, 4))
       yield* when((p) => p.records === 4 && caughtUp(p))
       yield* Fiber.interrupt(fiber)
-    })).pipe(Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([])))))
+    })).pipe(Effect.provide(Layer.mergeAll(DynamoLocal.streamsLayer(), Logger.layer([])))))
 
     assert.deepStrictEqual(fn.events.map((e) => e.Records.length), [4])
   })
@@ -476,7 +470,7 @@ describe("Runner on a DynamoDB Local stream", () => {
         settings: settings({ filterPatterns: [JSON.stringify({ eventName: [{ prefix: "INS" }] })] }),
         invoke: fn.invoke,
         ...files()
-      }).pipe(Effect.flip, Effect.provide(streamsLayer()))
+      }).pipe(Effect.flip, Effect.provide(DynamoLocal.streamsLayer()))
     )
     assert.strictEqual(error._tag, "FilterError")
     assert.include(error.message, `"prefix" operator is not supported`)
@@ -490,7 +484,7 @@ describe("Runner on a DynamoDB Local stream", () => {
         settings: settings({ parallelizationFactor: 2 }),
         invoke: fn.invoke,
         ...files()
-      }).pipe(Effect.flip, Effect.provide(streamsLayer()))
+      }).pipe(Effect.flip, Effect.provide(DynamoLocal.streamsLayer()))
     )
     assert.strictEqual(error._tag, "UnsupportedSetting")
     assert.include(error.message, "parallelizationFactor")
@@ -504,7 +498,7 @@ describe("Runner on a DynamoDB Local stream", () => {
         settings: settings(),
         invoke: fn.invoke,
         ...files()
-      }).pipe(Effect.flip, Effect.provide(Layer.mergeAll(streamsLayer(), Logger.layer([]))))
+      }).pipe(Effect.flip, Effect.provide(Layer.mergeAll(DynamoLocal.streamsLayer(), Logger.layer([]))))
     )
     assert.strictEqual(error._tag, "DynamoDbError")
     assert.deepInclude(error, { operation: "DescribeStream", kind: "NotFound" })

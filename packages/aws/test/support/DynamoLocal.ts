@@ -2,7 +2,7 @@
  * Real DynamoDB for tests: fresh tables on the project's DynamoDB Local, the live services over them,
  * and a client with a fault-injection seam (SDK middleware) for throttling and crashes.
  */
-import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
+import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import type { AttributeValue } from "@aws-sdk/client-dynamodb"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -14,6 +14,7 @@ import type { DynamoDBRecord } from "aws-lambda"
 import { afterAll, beforeAll, inject } from "vitest"
 import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
+import { DynamoDbStreams } from "../../src/DynamoDbStreams.js"
 import * as Handler from "../../src/Handler.js"
 import * as Deployment from "../../src/Deployment.js"
 import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../../src/provision/TableSteps.js"
@@ -132,6 +133,34 @@ export const scanTable = async (table: string) => {
   db.destroy()
   return items
 }
+
+/** A CustTransactions row as the tests write it. */
+export interface TransactionRow {
+  readonly custId: string
+  readonly tnNum: number
+  readonly tnValue: number
+}
+
+export const transactionItem = (row: TransactionRow): Record<string, AttributeValue> => ({
+  CustID: { S: row.custId },
+  TnNum: { N: String(row.tnNum) },
+  TnValue: { N: String(row.tnValue) }
+})
+
+/** Puts up to 25 rows with one BatchWriteItem, as a shop front-end would, sending what DynamoDB leaves unprocessed again. */
+export const putRows = async (db: DynamoDBClient, table: string, rows: ReadonlyArray<TransactionRow>) => {
+  let pending: Array<WriteRequest> = rows.map((row) => ({ PutRequest: { Item: transactionItem(row) } }))
+  while (pending.length > 0) {
+    const out = await db.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }))
+    pending = out.UnprocessedItems?.[table] ?? []
+  }
+}
+
+/** The streams service on the test instance; only the DynamoDB endpoint is set, as DynamoDB Local serves both. */
+export const streamsLayer = () =>
+  DynamoDbStreams.layer.pipe(
+    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: endpoint() })))
+  )
 
 export const putItem = (table: string, item: Record<string, AttributeValue>) =>
   client().send(new PutItemCommand({ TableName: table, Item: item }))
