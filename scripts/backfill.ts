@@ -39,8 +39,8 @@ missing); 2 bad arguments.`
 const { values } = parse(usage, { ...targetFlags, segments: { type: "string" }, concurrency: { type: "string" } })
 const target = targetOf(usage, values)
 
-// DynamoDB takes up to 1,000,000 segments; past a few thousand recounts at once the client only queues.
-const segments = Flags.orExit(usage, Flags.wholeNumber("segments", values.segments, { min: 1, max: 1_000_000 }, Backfill.DEFAULT_SEGMENTS))
+const segments = Flags.orExit(usage, Flags.segments(values.segments, Backfill.DEFAULT_SEGMENTS))
+// Past a few thousand recounts at once the client only queues.
 const concurrency = Flags.orExit(usage, Flags.wholeNumber("concurrency", values.concurrency, { min: 1, max: 1_000 }, Backfill.DEFAULT_CONCURRENCY))
 
 const summaryLine = (s: Backfill.Summary) =>

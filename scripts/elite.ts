@@ -218,7 +218,11 @@ if (!isCommand(command)) {
     segments: { type: "string" }
   }, { min: 1, max: 1 })
   const options = targetOf(exportUsage, values)
-  const args = { out: values.out, since: Flags.orExit(exportUsage, Flags.instant("since", values.since)), segments: Flags.orExit(exportUsage, Flags.wholeNumber("segments", values.segments, { min: 1, max: 1_000_000 }, undefined)) }
+  const args = {
+    out: values.out,
+    since: Flags.orExit(exportUsage, Flags.instant("since", values.since)),
+    segments: Flags.orExit(exportUsage, Flags.segments(values.segments, undefined))
+  }
   await runScript(runExport(args), options)
 } else if (command === "events") {
   const { values } = parse(eventsUsage, { ...targetFlags, since: { type: "string" }, json: { type: "boolean" } }, { min: 1, max: 1 })

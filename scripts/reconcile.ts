@@ -53,8 +53,7 @@ const { values } = parse(usage, {
 })
 const target = targetOf(usage, values)
 
-// DynamoDB takes up to 1,000,000 segments.
-const segments = Flags.orExit(usage, Flags.wholeNumber("segments", values.segments, { min: 1, max: 1_000_000 }, Reconcile.DEFAULT_SEGMENTS))
+const segments = Flags.orExit(usage, Flags.segments(values.segments, Reconcile.DEFAULT_SEGMENTS))
 
 const settle = Flags.orExit(usage, Flags.seconds("settle", values.settle, 60, Reconcile.DEFAULT_SETTLE))
 

@@ -32,6 +32,10 @@ export const seconds = <F>(flag: string, text: string | undefined, max: number, 
     : problem(`--${flag} must be a number of seconds from 0 to ${max}, not ${JSON.stringify(text)}`)
 }
 
+/** `--segments`: a parallel Scan's segment count, 1 to 1,000,000 (what DynamoDB's TotalSegments takes); absent → `fallback`. */
+export const segments = <F>(text: string | undefined, fallback: F): Checked<number | F> =>
+  wholeNumber("segments", text, { min: 1, max: 1_000_000 }, fallback)
+
 // A calendar date (midnight UTC), or a date and time with a zone: a zone-less time would be read in
 // whatever zone this machine is in, and Date.parse alone takes "March 7" and 2026-02-30 (as 2 March).
 const isoDate =
