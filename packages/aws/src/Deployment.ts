@@ -8,6 +8,8 @@ import * as Schema from "effect/Schema"
 export const DEFAULT_FUNCTION_NAME = "JAM_Lambda_Exec_Function_EDIT_THIS"
 
 export interface Names {
+  /** What `--prefix` put before every name ("" for the Jam's names). */
+  readonly prefix: string
   readonly transactions: string
   readonly profiles: string
   readonly rejected: string
@@ -20,6 +22,7 @@ export interface Names {
 }
 
 export const names = (prefix = ""): Names => ({
+  prefix,
   transactions: `${prefix}CustTransactions`,
   profiles: `${prefix}CustProfile`,
   rejected: `${prefix}CustTransactionsRejected`,
@@ -28,6 +31,20 @@ export const names = (prefix = ""): Names => ({
   roleName: `${prefix}DynaEliteFunctionRole`,
   policyName: "DynaEliteStreamAndTables"
 })
+
+/** Where a deployment lives: the partition, region and account its ARNs name. */
+export interface Location {
+  readonly partition: string
+  readonly region: string
+  readonly account: string
+}
+
+/**
+ * The S3 bucket the AWS mapping sends the batches Lambda gave up on to. Bucket names are global and
+ * lowercase, so the account and region are in it; the prefix, lowercased, comes first (at most 63 characters).
+ */
+export const onFailureBucketName = (prefix: string, at: Location): string =>
+  `${prefix.toLowerCase().replace(/[^a-z0-9.-]/g, "-")}dyna-elite-on-failure-${at.account}-${at.region}`.slice(0, 63).replace(/[.-]+$/, "")
 
 /**
  * The tag provision puts on what it creates (our role, a new function); teardown deletes only what

@@ -1,12 +1,13 @@
 /**
- * A provisioning step: it describes what exists, then creates or updates only what differs, and says
- * which it did. Provisioning is an ordered list of them.
+ * A provisioning or teardown step: it first decides, from describe/get/list calls only, what it would
+ * change, then applies that change. `--plan` prints the decisions and sends nothing that changes
+ * anything; a change that destroys or displaces what is not ours carries a `risk` a person confirms.
  */
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 
 export type Action = "created" | "updated" | "unchanged" | "started" | "stopped" | "deleted" | "kept"
 
+/** What a step did. */
 export interface Outcome {
   readonly action: Action
   /** The resource's name or ARN. */
@@ -14,30 +15,39 @@ export interface Outcome {
   readonly detail?: string
 }
 
-export interface Step<E, R> {
-  readonly title: string
-  readonly run: Effect.Effect<Outcome, E, R>
+/**
+ * What a step found and what it will do about it. `action` is the outcome the change will have;
+ * `apply` makes it (absent when there is nothing to do). `risk` says, in one sentence, what is destroyed
+ * or displaced that provision did not create: such a change is only made once a person confirmed it.
+ */
+export interface Change<E, R> extends Outcome {
+  readonly risk?: string
+  readonly apply?: Effect.Effect<Outcome, E, R>
 }
 
-/** What the summary says when no step changed anything: provisioning's wording, or teardown's. */
-export const ALREADY_IN_PLACE = "Nothing to change: all {n} steps were already in place."
-export const ALREADY_GONE = "Nothing to remove: all {n} steps were already done."
+export interface Step<E, R> {
+  readonly title: string
+  /** Describe/get/list calls only: it never changes anything. */
+  readonly decide: Effect.Effect<Change<E, R>, E, R>
+}
 
-/** Runs the steps in order, printing one line each and a summary; stops at the first failure. */
-export const runAll = <E, R>(steps: ReadonlyArray<Step<E, R>>, nothingChanged: string = ALREADY_IN_PLACE) =>
-  Effect.gen(function*() {
-    const outcomes: Array<Outcome> = []
-    for (const [i, step] of steps.entries()) {
-      const outcome = yield* step.run.pipe(
-        Effect.tapError(() => Console.error(`[${i + 1}/${steps.length}] ${step.title}: failed`))
-      )
-      outcomes.push(outcome)
-      const detail = outcome.detail === undefined ? "" : ` (${outcome.detail})`
-      yield* Console.log(`[${i + 1}/${steps.length}] ${step.title}: ${outcome.action} ${outcome.resource}${detail}`)
-    }
-    const changed = outcomes.filter((o) => o.action !== "unchanged" && o.action !== "kept").length
-    yield* Console.log(
-      changed === 0 ? nothingChanged.replace("{n}", String(steps.length)) : `Done: ${changed} of ${steps.length} steps changed something.`
-    )
-    return outcomes
-  })
+/** A decision to leave the resource as it is (also "kept" and "not there" decisions). */
+export const noChange = <E = never, R = never>(outcome: Outcome): Change<E, R> => outcome
+
+/** A decision to act: `apply` yields the outcome (usually the same `action` with the ARN it learned). */
+export const change = <E, R>(
+  planned: Outcome & { readonly risk?: string | undefined },
+  apply: Effect.Effect<Outcome, E, R>
+): Change<E, R> => ({
+  action: planned.action,
+  resource: planned.resource,
+  ...(planned.detail === undefined ? {} : { detail: planned.detail }),
+  ...(planned.risk === undefined ? {} : { risk: planned.risk }),
+  apply
+})
+
+/** A step whose decision is always to run `effect` (the local stack's steps that act on files and processes). */
+export const always = <E, R>(title: string, planned: Outcome, effect: Effect.Effect<Outcome, E, R>): Step<E, R> => ({
+  title,
+  decide: Effect.succeed(change(planned, effect))
+})
