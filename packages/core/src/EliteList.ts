@@ -46,7 +46,8 @@ const AttributeValueSchema: Schema.Codec<AttributeValue> = Schema.Union([
 
 /**
  * One customer on the list. `eliteSince` is absent for customers promoted before it was recorded;
- * `extra` holds the profile's other attributes as text, by attribute name.
+ * `extra` holds the profile's other attributes as text, by attribute name, and `numbers` names those
+ * of them that are DynamoDB numbers (N), whose text is a number, never a formula.
  *
  * @since 0.1.0
  * @category models
@@ -56,6 +57,7 @@ export interface EliteRow {
   readonly totalTnValue: number
   readonly eliteSince: string | undefined
   readonly extra: ReadonlyMap<string, string>
+  readonly numbers: ReadonlySet<string>
 }
 
 /**
@@ -187,15 +189,22 @@ interface Candidate {
   readonly since: number | undefined
 }
 
-const extraOf = (item: Record<string, unknown>): Result.Result<ReadonlyMap<string, string>, string> => {
+interface Extra {
+  readonly extra: ReadonlyMap<string, string>
+  readonly numbers: ReadonlySet<string>
+}
+
+const extraOf = (item: Record<string, unknown>): Result.Result<Extra, string> => {
   const cells: Array<readonly [string, string]> = []
+  const numbers = new Set<string>()
   for (const [name, value] of Object.entries(item)) {
     if (NOT_EXTRA.has(name)) continue
     const decoded = decodeAttribute(value)
     if (Result.isFailure(decoded)) return Result.fail(`${name} is not a DynamoDB attribute value`)
     cells.push([name, text(decoded.success)])
+    if ("N" in decoded.success) numbers.add(name)
   }
-  return Result.succeed(new Map(cells.sort(([a], [b]) => compareText(a, b))))
+  return Result.succeed({ extra: new Map(cells.sort(([a], [b]) => compareText(a, b))), numbers })
 }
 
 const read = (
@@ -215,7 +224,7 @@ const read = (
   if (since !== undefined && !(instant !== undefined && instant >= since)) return Result.succeed(undefined)
   const extra = extraOf(item)
   if (Result.isFailure(extra)) return Result.fail({ custId, reason: extra.failure })
-  return Result.succeed({ row: { custId, totalTnValue, eliteSince, extra: extra.success }, since: instant })
+  return Result.succeed({ row: { custId, totalTnValue, eliteSince, ...extra.success }, since: instant })
 }
 
 // Customers without an EliteSince were Elite before it was recorded: they come first.
@@ -271,15 +280,26 @@ export const COLUMNS: ReadonlyArray<string> = ["CustID", "TotalTnValue", "EliteS
  * attribute any row has, in code-unit order of their names (so `Zip` before `email`); a row without one
  * has an empty cell, as does a row without `EliteSince`. Rows keep their order.
  *
+ * The file is meant for a spreadsheet, so by default every cell, header included, that a spreadsheet
+ * would run as a formula gets a leading `'` ({@link Csv.neutralise}), except numbers: `TotalTnValue`
+ * and extra attributes that are DynamoDB numbers (N) stay exact when they read as a number (`-5`). With
+ * `raw`, every cell is written exactly as stored.
+ *
  * @since 0.1.0
  * @category encoding
  */
-export const toCsv = (rows: ReadonlyArray<EliteRow>): string => {
+export const toCsv = (rows: ReadonlyArray<EliteRow>, options?: { readonly raw?: boolean | undefined }): string => {
   const extras = [...new Set(rows.flatMap((r) => [...r.extra.keys()]))]
     .filter((name) => !COLUMNS.includes(name))
     .sort(compareText)
+  const cell = options?.raw === true ? (value: string) => value : (value: string, numeric?: boolean) => Csv.neutralise(value, { numeric })
   return Csv.encode(
-    [...COLUMNS, ...extras],
-    rows.map((r) => [r.custId, String(r.totalTnValue), r.eliteSince ?? "", ...extras.map((name) => r.extra.get(name) ?? "")])
+    [...COLUMNS, ...extras].map((name) => cell(name)),
+    rows.map((r) => [
+      cell(r.custId),
+      cell(String(r.totalTnValue), true),
+      cell(r.eliteSince ?? ""),
+      ...extras.map((name) => cell(r.extra.get(name) ?? "", r.numbers.has(name)))
+    ])
   )
 }

@@ -101,3 +101,36 @@ describe("Csv.encode", () => {
     }), { numRuns: 300 })
   })
 })
+
+describe("Csv.neutralise", () => {
+  it("prefixes with ' a cell that starts with =, +, -, @, a tab or a CR (OWASP's CSV injection list)", () => {
+    for (const v of ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx", "=", "-"]) {
+      assert.isTrue(Csv.isFormulaLike(v), JSON.stringify(v))
+      assert.strictEqual(Csv.neutralise(v), `'${v}`)
+    }
+  })
+
+  it("leaves every other cell as it is, a formula character later in the text included", () => {
+    for (const v of ["", "Ada", " =1", "a=1", "'=1", "1-2", "\n=1", "42"]) {
+      assert.isFalse(Csv.isFormulaLike(v), JSON.stringify(v))
+      assert.strictEqual(Csv.neutralise(v), v)
+    }
+  })
+
+  it("keeps a number exact in a cell known to be numeric, and only a number", () => {
+    for (const v of ["-5", "-0.25", "-.5", "-1e3", "-1E+30", "-12345678901234567890123456789012345678"]) {
+      assert.strictEqual(Csv.neutralise(v, { numeric: true }), v)
+      assert.strictEqual(Csv.neutralise(v), `'${v}`)
+    }
+    for (const v of ["-5+1", "-5;-6", "-", "-e3", "+5", "-5 ", "-1e", "=5"]) {
+      assert.strictEqual(Csv.neutralise(v, { numeric: true }), `'${v}`, JSON.stringify(v))
+    }
+  })
+
+  it("reads back as the value behind a single ', whatever else the cell holds", () => {
+    const cells = ["=HYPERLINK(\"http://x\",\"a, b\")", "-2+3\r\nmore", "\t tab", "@x"]
+    const [header, row] = read(Csv.encode(["a", "b", "c", "d"], [cells.map((v) => Csv.neutralise(v))]))
+    assert.deepStrictEqual(header, ["a", "b", "c", "d"])
+    assert.deepStrictEqual(row, cells.map((v) => `'${v}`))
+  })
+})

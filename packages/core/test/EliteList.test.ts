@@ -35,7 +35,7 @@ describe("EliteList.fromItems", () => {
   it("reads the total and EliteSince into the row", () => {
     const list = EliteList.fromItems([item("c-1", "1200", { eliteSince: "2024-03-01T09:30:00.000Z" })])
     assert.deepStrictEqual(list.rows, [
-      { custId: "c-1", totalTnValue: 1200, eliteSince: "2024-03-01T09:30:00.000Z", extra: new Map() }
+      { custId: "c-1", totalTnValue: 1200, eliteSince: "2024-03-01T09:30:00.000Z", extra: new Map(), numbers: new Set<string>() }
     ])
   })
 
@@ -108,6 +108,7 @@ describe("EliteList.fromItems", () => {
       History: "[\"a\",12345678901234567890,null,true,[],{}]",
       Nested: "{\"b\":\"/w==\",\"n\":[7],\"s\":[\"x\"]}"
     })
+    assert.sameMembers([...row?.numbers ?? []], ["Age"])
   })
 
   it("sets an unreadable item aside with a reason naming the attribute, and never throws", () => {
@@ -164,12 +165,12 @@ describe("EliteList.toCsv", () => {
   it("writes the fixed columns, then the union of the extra ones in name order, blanks where missing", () => {
     const list = EliteList.fromItems([
       item("c-2", 2000, { eliteSince: "2024-02-01T00:00:00Z", extra: { email: { S: "b@x" }, Zip: { S: "10115" } } }),
-      item("c-1", 1000, { extra: { Phone: { S: "+33 1" } } }),
+      item("c-1", 1000, { extra: { Phone: { S: "33 1" } } }),
       item("c-3", 3000, { eliteSince: "2024-03-01T00:00:00Z" })
     ])
     assert.deepStrictEqual(read(EliteList.toCsv(list.rows)), [
       ["CustID", "TotalTnValue", "EliteSince", "Phone", "Zip", "email"],
-      ["c-1", "1000", "", "+33 1", "", ""],
+      ["c-1", "1000", "", "33 1", "", ""],
       ["c-2", "2000", "2024-02-01T00:00:00Z", "", "10115", "b@x"],
       ["c-3", "3000", "2024-03-01T00:00:00Z", "", "", ""]
     ])
@@ -179,15 +180,78 @@ describe("EliteList.toCsv", () => {
     assert.strictEqual(EliteList.toCsv([]), "CustID,TotalTnValue,EliteSince\r\n")
   })
 
+  it("prefixes with ' every cell a spreadsheet would run as a formula, header included (OWASP's CSV injection list)", () => {
+    const list = EliteList.fromItems([
+      item("=evil", 1000, {
+        extra: {
+          Name: { S: "=HYPERLINK(\"http://x.example\",\"click\")" },
+          Note: { S: "@SUM(A1:A9)" },
+          Phone: { S: "+33 1 23" },
+          Debt: { S: "-2+3" },
+          Tab: { S: "\tlead" },
+          Cr: { S: "\rlead" },
+          "=cmd|' /C calc'!A0": { S: "x" },
+          Safe: { S: "a=1, -2 @3" }
+        }
+      })
+    ])
+    assert.deepStrictEqual(read(EliteList.toCsv(list.rows)), [
+      ["CustID", "TotalTnValue", "EliteSince", "'=cmd|' /C calc'!A0", "Cr", "Debt", "Name", "Note", "Phone", "Safe", "Tab"],
+      ["'=evil", "1000", "", "x", "'\rlead", "'-2+3", "'=HYPERLINK(\"http://x.example\",\"click\")", "'@SUM(A1:A9)", "'+33 1 23", "a=1, -2 @3", "'\tlead"]
+    ])
+  })
+
+  it("keeps numbers exact: TotalTnValue and N attributes that read as a number, but not text that looks like one", () => {
+    const [row] = EliteList.fromItems([
+      item("c-1", 1000, {
+        extra: { Balance: { N: "-5" }, Rate: { N: "-0.25" }, Big: { N: "-1E+3" }, Code: { S: "-5" }, Scores: { NS: ["-1", "2"] } }
+      })
+    ]).rows
+    assert.isDefined(row)
+    const rows = row === undefined ? [] : [row, { ...row, custId: "c-2", totalTnValue: -5 }]
+    assert.deepStrictEqual(read(EliteList.toCsv(rows)), [
+      ["CustID", "TotalTnValue", "EliteSince", "Balance", "Big", "Code", "Rate", "Scores"],
+      ["c-1", "1000", "", "-5", "-1E+3", "'-5", "-0.25", "'-1;2"],
+      ["c-2", "-5", "", "-5", "-1E+3", "'-5", "-0.25", "'-1;2"]
+    ])
+  })
+
+  it("writes every cell exactly as stored with raw", () => {
+    const list = EliteList.fromItems([item("=evil", 1000, { extra: { "@Name": { S: "=1+1" }, Code: { S: "-5" }, Tab: { S: "\tx" } } })])
+    assert.deepStrictEqual(read(EliteList.toCsv(list.rows, { raw: true })), [
+      ["CustID", "TotalTnValue", "EliteSince", "@Name", "Code", "Tab"],
+      ["=evil", "1000", "", "=1+1", "-5", "\tx"]
+    ])
+  })
+
+  it("leaves no cell a spreadsheet would run, and changes a cell only by a leading ', for any S extras", () => {
+    const risky = fc.string({ unit: fc.constantFrom("=", "+", "-", "@", "\t", "\r", "\n", ",", "\"", "'", "1", "a", " ") })
+    const profile = fc.record({ name: fc.constantFrom("Name", "=Name", "-x"), value: risky })
+    fc.assert(fc.property(fc.array(profile, { maxLength: 6 }), (profiles) => {
+      const list = EliteList.fromItems(profiles.map((p, i) => item(`c-${i}`, 1000, { extra: { [p.name]: { S: p.value } } })))
+      const raw = read(EliteList.toCsv(list.rows, { raw: true }))
+      const safe = read(EliteList.toCsv(list.rows))
+      assert.strictEqual(safe.length, raw.length)
+      for (const [r, cells] of safe.entries()) {
+        for (const [c, cell] of cells.entries()) {
+          const exact = raw[r]?.[c] ?? ""
+          assert.isFalse(/^[=+\-@\t\r]/.test(cell), JSON.stringify(cell))
+          assert.strictEqual(cell, /^[=+\-@\t\r]/.test(exact) ? `'${exact}` : exact)
+        }
+      }
+    }))
+  })
+
   it("reads back exactly, awkward text included", () => {
     const awkward = ["Lovelace, Ada", "say \"hi\"", "two\nlines", "cr\ronly", "crlf\r\nend", " padded ", "", "café", "中文", "🎉👩‍👩‍👧"]
     const rows: Array<EliteList.EliteRow> = awkward.map((v, i) => ({
       custId: `${v}#${i}`,
       totalTnValue: 1000 + i,
       eliteSince: undefined,
-      extra: new Map([["Name", v], [v === "" ? "Blank" : `col ${v}`, v]])
+      extra: new Map([["Name", v], [v === "" ? "Blank" : `col ${v}`, v]]),
+      numbers: new Set<string>()
     }))
-    const table = read(EliteList.toCsv(rows))
+    const table = read(EliteList.toCsv(rows, { raw: true }))
     const header = table[0] ?? []
     assert.deepStrictEqual(header.slice(0, 3), ["CustID", "TotalTnValue", "EliteSince"])
     assert.strictEqual(header.length, 3 + 1 + awkward.length)
@@ -211,7 +275,7 @@ describe("EliteList.toCsv", () => {
       const list = EliteList.fromItems(profiles.map((p) =>
         item(p.custId, p.total, { extra: Object.fromEntries(Object.entries(p.extra).map(([k, v]) => [k, { S: v }])) })
       ))
-      const [header = [], ...body] = read(EliteList.toCsv(list.rows))
+      const [header = [], ...body] = read(EliteList.toCsv(list.rows, { raw: true }))
       assert.strictEqual(body.length, profiles.length)
       // No EliteSince anywhere: the order is CustID's, in code units.
       assert.deepStrictEqual(body.map((cells) => cells[0]), profiles.map((p) => p.custId).sort())
