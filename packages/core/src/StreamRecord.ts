@@ -58,6 +58,8 @@ export const Event = Schema.Struct({ Records: Schema.Array(Schema.Unknown) })
  */
 export class MalformedRecord extends Schema.TaggedError<MalformedRecord>()("MalformedRecord", {
   sequenceNumber: Schema.optional(Schema.String),
+  /** The stream the record came from (`eventSourceARN`): with the sequence number, its unique name. */
+  streamArn: Schema.optional(Schema.String),
   eventId: Schema.optional(Schema.String),
   custId: Schema.optional(Schema.String),
   tnNum: Schema.optional(Schema.String),
@@ -109,22 +111,77 @@ const stringAt = (u: unknown, ...path: ReadonlyArray<string>): string | undefine
   return typeof at === "string" ? at : undefined
 }
 
-/** What can be told of a record that failed to decode, so the error still names it. */
-const identify = (raw: unknown) => {
+/**
+ * What can be told of a record, decoded or not: the ids that name it and the keys of its row, each
+ * only when it is a string. The quarantine keys a record by these; replay finds its row by them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Identity {
+  readonly sequenceNumber: string | undefined
+  readonly streamArn: string | undefined
+  readonly eventId: string | undefined
+  readonly custId: string | undefined
+  readonly tnNum: string | undefined
+}
+
+/**
+ * What can be told of any raw record (even one that fails to decode), so an error still names it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const identify = (raw: unknown): Identity => {
   const image = (name: string, type: "S" | "N") =>
     stringAt(raw, "dynamodb", "NewImage", name, type) ?? stringAt(raw, "dynamodb", "Keys", name, type)
   return {
     sequenceNumber: stringAt(raw, "dynamodb", "SequenceNumber"),
+    streamArn: stringAt(raw, "eventSourceARN"),
     eventId: stringAt(raw, "eventID"),
     custId: image("CustID", "S"),
     tnNum: image("TnNum", "N")
   }
 }
 
-const malformed = (raw: unknown) => (error: Schema.SchemaError): MalformedRecord => {
+/** How much of a wrong value a reason quotes: enough to recognise it, never a whole 400 KB image. */
+const MAX_QUOTED = 64
+
+/** The value a reason says it got, as JSON, cut to {@link MAX_QUOTED} characters. */
+const quote = (value: unknown): string => {
+  const json = value === undefined ? "undefined" : (JSON.stringify(value) ?? String(value))
+  return json.length <= MAX_QUOTED ? json : `${json.slice(0, MAX_QUOTED)}… (${json.length} characters)`
+}
+
+/** The value at a problem's dotted path, when there is one to quote. */
+const valueAt = (root: unknown, field: string): { readonly found: boolean; readonly value?: unknown } => {
+  if (field === "(record)") return { found: true, value: root }
+  let at = root
+  for (const key of field.split(".")) {
+    if (!isRecord(at) || !(key in at)) return { found: false }
+    at = at[key]
+  }
+  return { found: true, value: at }
+}
+
+/** Schema's `Expected "A" | "B" | undefined` as a person would say it: `expected A | B`. */
+const readable = (message: string): string =>
+  message === "Missing key"
+    ? "is missing"
+    : message.startsWith("Expected ")
+    ? `expected ${message.slice("Expected ".length).replace(/ \| undefined$/, "").replace(/"([^"|]*)"/g, "$1")}`
+    : message
+
+/**
+ * A record's first problem as `field: what is wrong, got <value>`; `root` is what the field's path is
+ * relative to (the record, or the image read from it). A missing field has no value to name.
+ */
+const malformed = (raw: unknown, root: unknown = raw) => (error: Schema.SchemaError): MalformedRecord => {
   const problem = Issue.first(error.issue)
-  const message = problem.message === "Missing key" ? "is missing" : problem.message
-  return new MalformedRecord({ ...identify(raw), field: problem.field, reason: `${problem.field}: ${message}` })
+  const message = readable(problem.message)
+  const got = valueAt(root, problem.field)
+  const reason = message === "is missing" || !got.found ? `${problem.field}: ${message}` : `${problem.field}: ${message}, got ${quote(got.value)}`
+  return new MalformedRecord({ ...identify(raw), field: problem.field, reason })
 }
 
 /**
@@ -139,8 +196,9 @@ export const decode = (raw: unknown): Result.Result<Change, MalformedRecord> =>
     Result.flatMap(({ dynamodb: d, eventName }): Result.Result<Change, MalformedRecord> => {
       if (eventName !== "INSERT") return Result.succeed({ _tag: "Skipped", eventName, sequenceNumber: d.SequenceNumber })
       // NewImage merged over Keys: the Jam's acceptance event carries TnValue in Keys and has no NewImage.
-      return decodeImage({ ...d.Keys, ...d.NewImage }).pipe(
-        Result.mapError(malformed(raw)),
+      const image = { ...d.Keys, ...d.NewImage }
+      return decodeImage(image).pipe(
+        Result.mapError(malformed(raw, image)),
         Result.map((image) => ({
           _tag: "Insert",
           transaction: {

@@ -87,6 +87,34 @@ describe("StreamRecord.decode", () => {
     })
   }
 
+  const quoted: ReadonlyArray<readonly [string, unknown, string]> = [
+    ["a Kinesis record", { eventName: "aws:kinesis:record", dynamodb: {} }, 'eventName: expected INSERT | MODIFY | REMOVE, got "aws:kinesis:record"'],
+    ["an eventName that is a number", { eventName: 5, dynamodb: {} }, "eventName: expected INSERT | MODIFY | REMOVE, got 5"],
+    ["an SQS record", { ...withImage({ CustID: { S: "c" }, TnValue: { N: "1" } }), eventSource: "aws:sqs" }, 'eventSource: expected aws:dynamodb, got "aws:sqs"'],
+    ["a float in NewImage", withImage({ CustID: { S: "c" }, TnValue: { N: "12.5" } }), 'TnValue.N: must be a whole number of dollars, got "12.5"'],
+    ["TnValue as a string attribute", withImage({ CustID: { S: "c" }, TnValue: { S: "12" } }), "TnValue.N: is missing"],
+    ["null", null, "(record): expected object, got null"],
+    ["a 1 KB CustID", withImage({ CustID: { S: "x".repeat(3000) }, TnValue: { N: "1" } }), `CustID.S: must be at most 2048 bytes, DynamoDB's limit for a key, got "${"x".repeat(63)}… (3002 characters)`]
+  ]
+  for (const [name, raw, reason] of quoted) {
+    it(`names the value it got for ${name}`, () => {
+      assert.strictEqual(decodeErr(raw).reason, reason)
+    })
+  }
+
+  it("names the stream a record came from, so the quarantine can key it by stream and sequence number", () => {
+    const arn = "arn:aws:dynamodb:us-east-1:123456789012:table/CustTransactions/stream/2026-01-01T00:00:00.000"
+    const error = decodeErr({ ...withImage({ CustID: { S: "c" }, TnValue: { N: "x" } }, "222"), eventSourceARN: arn })
+    assert.strictEqual(error.streamArn, arn)
+    assert.deepStrictEqual(StreamRecord.identify({ eventSourceARN: arn, dynamodb: { SequenceNumber: "222", Keys: { CustID: { S: "c" }, TnNum: { N: "7" } } } }), {
+      sequenceNumber: "222",
+      streamArn: arn,
+      eventId: undefined,
+      custId: "c",
+      tnNum: "7"
+    })
+  })
+
   it("accepts the longest key and number DynamoDB holds", () => {
     const custId = "é".repeat(1024)
     const tnNum = `${"9".repeat(38)}${"0".repeat(80)}`
