@@ -1,5 +1,7 @@
 import * as Effect from "effect/Effect"
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "vitest"
@@ -25,6 +27,8 @@ const entry: OnFailure.Entry = {
   payload: { Records: [{ eventName: "INSERT", dynamodb: { SequenceNumber: "000000000000000000007" } }] }
 }
 
+const second: OnFailure.Entry = { ...entry, requestContext: { ...entry.requestContext, requestId: "r-2" } }
+
 describe("OnFailure", () => {
   it("appends one line per entry, with the records as an escaped JSON payload, and lists them back", async () => {
     const file = join(root, "nested", "on-failure.jsonl")
@@ -40,11 +44,58 @@ describe("OnFailure", () => {
     assert.deepStrictEqual(listed[0], entry)
   })
 
-  it("names the line it cannot read", async () => {
+  it("fails naming the line that is JSON but not an entry, losing nothing else silently", async () => {
     const file = join(root, "broken.jsonl")
     await Effect.runPromise(OnFailure.append(file, entry))
-    appendFileSync(file, "{not json}\n")
+    appendFileSync(file, "{\"version\":\"2.0\"}\n")
     const error = await Effect.runPromise(Effect.flip(OnFailure.list(file)))
     assert.include(error.message, "line 2 is not an entry")
+  })
+
+  it("skips a torn last line (a write cut short by a full disk) and names it, keeping every other entry", async () => {
+    const file = join(root, "torn.jsonl")
+    await Effect.runPromise(OnFailure.append(file, entry))
+    await Effect.runPromise(OnFailure.append(file, second))
+    const whole = readFileSync(file, "utf8")
+    appendFileSync(file, whole.split("\n")[0]?.slice(0, 57) ?? "")
+    const contents = await Effect.runPromise(OnFailure.read(file))
+    assert.deepStrictEqual(contents.entries.map((e) => e.requestContext.requestId), ["r-1", "r-2"])
+    assert.deepStrictEqual(contents.torn.map((t) => t.line), [3])
+    assert.strictEqual(contents.torn[0]?.text.length, 57)
+    assert.deepStrictEqual((await Effect.runPromise(OnFailure.list(file))).map((e) => e.requestContext.requestId), ["r-1", "r-2"])
+  })
+
+  it("logs the torn line it skips, with its number", async () => {
+    const file = join(root, "torn-logged.jsonl")
+    await Effect.runPromise(OnFailure.append(file, entry))
+    appendFileSync(file, "{\"requestContext\":{\"requ")
+    const logged: Array<unknown> = []
+    const logger = Logger.make<unknown, void>((options) => {
+      logged.push({ message: options.message, annotations: options.fiber.getRef(References.CurrentLogAnnotations) })
+    })
+    const entries = await Effect.runPromise(OnFailure.list(file).pipe(Effect.provide(Logger.layer([logger]))))
+    assert.strictEqual(entries.length, 1)
+    assert.strictEqual(logged.length, 1)
+    assert.include(JSON.stringify(logged[0]), "\"line\":2")
+  })
+
+  it("starts the next entry on a line of its own after a torn one, so both survive a later read", async () => {
+    const file = join(root, "torn-then-appended.jsonl")
+    await Effect.runPromise(OnFailure.append(file, entry))
+    appendFileSync(file, "{\"requestContext\":{\"requ")
+    await Effect.runPromise(OnFailure.append(file, second))
+    const lines = readFileSync(file, "utf8").split("\n")
+    assert.strictEqual(lines.length, 4)
+    assert.strictEqual(lines[1], "{\"requestContext\":{\"requ")
+    assert.strictEqual(lines[3], "")
+    const contents = await Effect.runPromise(OnFailure.read(file))
+    assert.deepStrictEqual(contents.entries, [entry, second])
+    assert.deepStrictEqual(contents.torn.map((t) => t.line), [2])
+  })
+
+  it("creates the file readable by its owner only: it holds the customers' records", async () => {
+    const file = join(root, "private", "on-failure.jsonl")
+    await Effect.runPromise(OnFailure.append(file, entry))
+    assert.strictEqual(statSync(file).mode & 0o777, 0o600)
   })
 })

@@ -2,10 +2,13 @@
  * The local runner's on-failure destination: what it gives up on (retries exhausted, record too old),
  * one JSON line per discarded batch, in the shape of Lambda's invocation record for a DynamoDB stream
  * sent to an S3 destination: the metadata, plus the batch itself in `payload`, so nothing is lost.
+ * A write cut short (a full disk) leaves a torn last line: the reader skips and names it, keeping every
+ * other entry, and the next append starts on a new line rather than gluing itself to the torn one.
  */
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
 
 /** Reading or appending to the on-failure file failed. */
@@ -67,7 +70,24 @@ export const arrival = (epochSeconds: number): string => new Date(epochSeconds *
 const fail = (file: string, what: string) => (e: unknown) =>
   new OnFailureError({ file, reason: `${what} (${e instanceof Error ? e.message : String(e)})` })
 
-/** Appends one entry as one line. */
+const parseJson = Schema.decodeUnknownResult(Schema.fromJsonString(Schema.Unknown))
+const isJson = (line: string): boolean => Result.isSuccess(parseJson(line))
+
+// Whether the file is empty or ends with a newline: otherwise its last line was torn and the next one must
+// start on a line of its own.
+const endsWithNewline = (fd: number): boolean => {
+  const size = fstatSync(fd).size
+  if (size === 0) return true
+  const last = Buffer.alloc(1)
+  readSync(fd, last, 0, 1, size - 1)
+  return last[0] === 0x0a
+}
+
+/**
+ * Appends one entry as one line, in a single write. A file that does not end with a newline (a torn
+ * last line) gets one first, so the new entry stays whole. The file is created readable by its owner only:
+ * it holds the customers' records.
+ */
 export const append = (file: string, entry: Entry): Effect.Effect<void, OnFailureError> =>
   encodeLine(entry).pipe(
     Effect.mapError(fail(file, "the entry cannot be encoded")),
@@ -75,18 +95,57 @@ export const append = (file: string, entry: Entry): Effect.Effect<void, OnFailur
       Effect.try({
         try: () => {
           mkdirSync(dirname(file), { recursive: true })
-          appendFileSync(file, `${line}\n`)
+          const fd = openSync(file, "a+", 0o600)
+          try {
+            writeFileSync(fd, `${endsWithNewline(fd) ? "" : "\n"}${line}\n`)
+          } finally {
+            closeSync(fd)
+          }
         },
         catch: fail(file, "cannot be written")
       })
     )
   )
 
-/** Every entry in the file, oldest first; a missing file holds none. */
-export const list = (file: string): Effect.Effect<ReadonlyArray<Entry>, OnFailureError> =>
+/** A line that is not JSON at all: what a write cut short leaves. `line` counts from 1. */
+export interface Torn {
+  readonly line: number
+  readonly text: string
+}
+
+/** What the file holds: every entry, oldest first, and the torn lines that were skipped. */
+export interface Contents {
+  readonly entries: ReadonlyArray<Entry>
+  readonly torn: ReadonlyArray<Torn>
+}
+
+/**
+ * Every entry in the file, oldest first, and the torn lines skipped on the way; a missing file holds
+ * none. A line that is not JSON is torn (a write cut short, followed or not by later appends) and is
+ * skipped; a line that is JSON but not an entry is a different file or a different format, and fails
+ * naming its line.
+ */
+export const read = (file: string): Effect.Effect<Contents, OnFailureError> =>
   Effect.gen(function*() {
-    if (!existsSync(file)) return []
+    if (!existsSync(file)) return { entries: [], torn: [] }
     const text = yield* Effect.try({ try: () => readFileSync(file, "utf8"), catch: fail(file, "cannot be read") })
-    const lines = text.split("\n").filter((line) => line.trim() !== "")
-    return yield* Effect.forEach(lines, (line, i) => decodeLine(line).pipe(Effect.mapError(fail(file, `line ${i + 1} is not an entry`))))
+    const lines = text.split("\n").map((line, i) => ({ line: i + 1, text: line })).filter((l) => l.text.trim() !== "")
+    const torn = lines.filter((l) => !isJson(l.text))
+    const entries = yield* Effect.forEach(
+      lines.filter((l) => isJson(l.text)),
+      (l) => decodeLine(l.text).pipe(Effect.mapError(fail(file, `line ${l.line} is not an entry`)))
+    )
+    return { entries, torn }
   })
+
+/** Every entry in the file, oldest first (see {@link read}); each torn line skipped is logged with its number. */
+export const list = (file: string): Effect.Effect<ReadonlyArray<Entry>, OnFailureError> =>
+  read(file).pipe(
+    Effect.tap(({ torn }) =>
+      Effect.forEach(torn, (t) =>
+        Effect.logWarning("on-failure line torn, skipped").pipe(
+          Effect.annotateLogs({ file, line: t.line, text: t.text.length > 80 ? `${t.text.slice(0, 80)}…` : t.text })
+        ), { discard: true })
+    ),
+    Effect.map(({ entries }) => entries)
+  )
