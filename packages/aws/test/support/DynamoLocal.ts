@@ -16,6 +16,7 @@ import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import { DynamoDbStreams } from "../../src/DynamoDbStreams.js"
 import * as Handler from "../../src/Handler.js"
+import * as HandlerIam from "./HandlerIam.js"
 import * as Deployment from "../../src/Deployment.js"
 import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../../src/provision/TableSteps.js"
 import { Tables } from "../../src/Tables.js"
@@ -102,13 +103,25 @@ export const servicesLayer = (names: TableNames, sdk: DynamoDBClient = client(),
     Layer.provideMerge(Logger.layer([Logger.map(Logger.formatStructured, (line) => void logs.push(line))]))
   )
 
-/** The real handler over the given tables; `logs` collects what it logged. */
+/**
+ * The real handler over the given tables; `logs` collects what it logged. Every call its client sends
+ * is recorded and, after the test file, evaluated against the function's IAM policy (`HandlerIam`).
+ */
 export const handler = (names: TableNames, options: { readonly faults?: Faults } = {}) => {
   const logs: Array<LogLine> = []
-  const made = Handler.make(servicesLayer(names, client(options.faults), logs))
+  const faults = options.faults ?? {}
+  const iam = HandlerIam.recording(names)
+  const recorded: Faults = {
+    ...faults,
+    before: (command, input) => {
+      iam.record(command, input)
+      faults.before?.(command, input)
+    }
+  }
+  const made = Handler.make(servicesLayer(names, client(recorded), logs))
   /** The counts of each invocation's "batch processed" line, oldest first. */
   const summaries = () => logs.filter((l) => l.message === "batch processed").map((l) => l.annotations)
-  return { ...made, logs, summaries }
+  return { ...made, logs, summaries, iam }
 }
 
 const plain = (av: AttributeValue | undefined): unknown =>
