@@ -20,18 +20,22 @@ interface Tally {
   readonly applied: number
   readonly duplicates: number
   readonly unguarded: number
+  /** Records stored in the quarantine by this invocation. */
   readonly quarantined: number
+  /** Records an earlier delivery had already stored there (counted once, where they were stored). */
+  readonly alreadyQuarantined: number
   /** Records to deliver again, by sequence number (`undefined` when a record has none). */
   readonly failed: ReadonlyArray<string | undefined>
 }
 
-const nothing: Tally = { applied: 0, duplicates: 0, unguarded: 0, quarantined: 0, failed: [] }
+const nothing: Tally = { applied: 0, duplicates: 0, unguarded: 0, quarantined: 0, alreadyQuarantined: 0, failed: [] }
 
 const add = (a: Tally, b: Tally): Tally => ({
   applied: a.applied + b.applied,
   duplicates: a.duplicates + b.duplicates,
   unguarded: a.unguarded + b.unguarded,
   quarantined: a.quarantined + b.quarantined,
+  alreadyQuarantined: a.alreadyQuarantined + b.alreadyQuarantined,
   failed: [...a.failed, ...b.failed]
 })
 
@@ -43,7 +47,9 @@ const short = (value: string | undefined) =>
 
 const decodeEvent = Schema.decodeUnknownResult(StreamRecord.Event)
 
-const identity = (tx: Transaction) => ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber })
+/** What names a decoded record in the quarantine: its transaction's keys, and its stream and sequence number. */
+const identity = (tx: Transaction, raw: unknown) =>
+  ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber, streamArn: StreamRecord.identify(raw).streamArn })
 
 /**
  * Handles one invocation's event. Fails only with `UnreportableFailure` (a record that must be retried
@@ -53,7 +59,10 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   const store = yield* ProfileStore.ProfileStore
   const quarantine = yield* Quarantine
 
-  /** Quarantines one record; if even that fails, the record is delivered again rather than lost. */
+  /**
+   * Quarantines one record; if even that fails, the record is delivered again rather than lost. Counts
+   * what was stored: a record an earlier delivery stored is `alreadyQuarantined`, not quarantined again.
+   */
   const setAside = (rejection: Rejection, raw: unknown): Effect.Effect<Tally> => {
     const { sequenceNumber, eventId, custId, tnNum, field, reason } = rejection
     // A malformed record's ids are as long as its sender made them; the quarantine keeps them whole.
@@ -66,8 +75,11 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
       reason: short(reason)
     }
     return quarantine.put(rejection, raw).pipe(
-      Effect.flatMap(() => Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts))),
-      Effect.as({ ...nothing, quarantined: 1 }),
+      Effect.flatMap((outcome) =>
+        outcome === "quarantined"
+          ? Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts), Effect.as({ ...nothing, quarantined: 1 }))
+          : Effect.logInfo("record already quarantined").pipe(Effect.annotateLogs(facts), Effect.as({ ...nothing, alreadyQuarantined: 1 }))
+      ),
       Effect.catch((error) =>
         Effect.logError("quarantine write failed").pipe(
           Effect.annotateLogs({ ...facts, error: error.message }),
@@ -115,7 +127,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
                 .pipe(Effect.annotateLogs({ custId: tx.custId, tnValue: tx.tnValue }))
             }
             const overflowing = yield* setAsideAll(update.overflowing.map((tx) => [{
-              ...identity(tx),
+              ...identity(tx, rawOf.get(tx)),
               field: "TnValue",
               reason: `TnValue: ${tx.tnValue} would take TotalTnValue past 2^53 - 1, where sums stop being exact`
             }, rawOf.get(tx)]))
@@ -130,7 +142,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
           error._tag === "UnreadableProfile" || error._tag === "ProfileTooLarge"
             // The profile, not the record, is at fault; no retry mends it, so the records wait in quarantine.
             ? setAsideAll(records.map((tx) => [
-              { ...identity(tx), field: `CustProfile.${error._tag === "UnreadableProfile" ? error.field : "AppliedTn"}`, reason: error.message },
+              { ...identity(tx, rawOf.get(tx)), field: `CustProfile.${error._tag === "UnreadableProfile" ? error.field : "AppliedTn"}`, reason: error.message },
               rawOf.get(tx)
             ]))
             : Effect.logError("customer update failed; records will be delivered again").pipe(
@@ -164,6 +176,7 @@ const report = (records: number, skipped: number, tally: Tally) =>
       duplicates: tally.duplicates,
       skipped,
       quarantined: tally.quarantined,
+      alreadyQuarantined: tally.alreadyQuarantined,
       failed: tally.failed.length,
       unguarded: tally.unguarded
     }),

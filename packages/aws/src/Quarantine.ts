@@ -1,14 +1,20 @@
 /**
  * The quarantine: stream records that can never be applied, kept with their reason in a table an
- * operator can list, so a bad record is set aside instead of dropped or retried forever.
+ * operator can list and replay from, so a bad record is set aside instead of dropped or retried forever.
+ * An item keeps what finds and replays the record (its ids, its row's keys, the reason, a bounded
+ * excerpt of it) and expires after `QUARANTINE_DAYS` (DynamoDB's TTL on `ExpiresAt`).
  */
-import { type AttributeValue, PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb"
+import { type AttributeValue, DeleteItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
+import * as StreamRecord from "@dyna/core/StreamRecord"
 import { Buffer } from "node:buffer"
 import { createHash } from "node:crypto"
+import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
@@ -16,6 +22,7 @@ import { Tables } from "./Tables.js"
 /** Why a record was set aside, and what could be told of it. `MalformedRecord` is one. */
 export interface Rejection {
   readonly sequenceNumber?: string | undefined
+  readonly streamArn?: string | undefined
   readonly eventId?: string | undefined
   readonly custId?: string | undefined
   readonly tnNum?: string | undefined
@@ -23,34 +30,64 @@ export interface Rejection {
   readonly reason: string
 }
 
+/** A value the quarantine kept only the start of: which one, how long it was, and how much is kept (UTF-8 bytes). */
+export interface Cut {
+  readonly field: string
+  /** `undefined` on items from before cuts were measured. */
+  readonly bytes: number | undefined
+  readonly kept: number
+}
+
 /** One quarantined record, as `list` returns it. */
 export interface Rejected extends Rejection {
   readonly recordId: string
   readonly rejectedAt: string
+  /** The record as JSON, or its first {@link MAX_EXCERPT_BYTES} bytes (then `cut` says so). */
   readonly rawRecord: string
+  /** When DynamoDB's TTL may delete the item (ISO 8601); absent on items from before TTLs. */
+  readonly expiresAt: string | undefined
+  /** What was kept only in part. */
+  readonly cut: ReadonlyArray<Cut>
 }
-
-/** DynamoDB items stop at 400 KB; the raw record is cut well below that, in UTF-8 bytes, and says so. */
-const MAX_RAW_BYTES = 300_000
 
 /**
- * What each identifying attribute keeps, in UTF-8 bytes: a malformed record's ids and CustID are as long
- * as its sender made them, and a key stops at 2,048 bytes. The raw record keeps them whole, up to its cut.
+ * How much of a record an item keeps, in UTF-8 bytes: a real CustTransactions stream record is well
+ * under 1 KB, so it is kept whole; a foreign or hostile one (400 KB of image) keeps its start. The
+ * item's ids and reason find the record; replay reads its row from CustTransactions, not from here.
  */
-const MAX_ID_BYTES = 1_024
+export const MAX_EXCERPT_BYTES = 8_192
 
-/** The reason and field are ours, and short; a cap keeps the item under 400 KB whatever they quote. */
+/** What each id keeps, in UTF-8 bytes: DynamoDB's limit on a key, so a CustID that can key a row is kept whole. */
+const MAX_ID_BYTES = 2_048
+
+/** The reason and field are ours, and short (a reason quotes at most 64 characters of a value). */
 const MAX_TEXT_BYTES = 4_096
 
-/** The first `maxBytes` bytes of `s` in UTF-8 (a character cut in two ends as U+FFFD). */
-const clip = (s: string, maxBytes: number): string => {
-  if (s.length * 3 <= maxBytes) return s
-  const bytes = Buffer.from(s, "utf8")
-  return bytes.length <= maxBytes ? s : bytes.subarray(0, maxBytes).toString("utf8")
-}
+/** How long an item is kept by default, in days. */
+export const DEFAULT_DAYS = 30
 
-/** An id that can key the quarantine: not empty, and short enough for a DynamoDB key. */
-const usableId = (id: string | undefined): id is string => id !== undefined && id !== "" && Buffer.byteLength(id, "utf8") <= MAX_ID_BYTES
+/** `QUARANTINE_DAYS`: how long DynamoDB keeps a quarantined record (1 to 3,650 days; default 30). */
+export const days = Config.schema(
+  Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 3_650 })),
+  "QUARANTINE_DAYS"
+).pipe(Config.withDefault(DEFAULT_DAYS))
+
+/** The attribute DynamoDB's TTL reads (epoch seconds); provision/TimeToLive.ts enables it on the table. */
+export const TTL_ATTRIBUTE = "ExpiresAt"
+
+/**
+ * `s` cut to at most `maxBytes` bytes in UTF-8, at a character boundary (a character that would be cut
+ * in two is left out whole), and its length in bytes.
+ */
+const clip = (s: string, maxBytes: number): { readonly kept: string; readonly bytes: number } => {
+  if (s.length * 3 <= maxBytes) return { kept: s, bytes: Buffer.byteLength(s, "utf8") }
+  const bytes = Buffer.from(s, "utf8")
+  if (bytes.length <= maxBytes) return { kept: s, bytes: bytes.length }
+  let end = maxBytes
+  // A byte 10xxxxxx continues a character: back up to the byte that starts it.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
+  return { kept: bytes.subarray(0, end).toString("utf8"), bytes: bytes.length }
+}
 
 const toJson = (raw: unknown): string => {
   try {
@@ -60,59 +97,109 @@ const toJson = (raw: unknown): string => {
   }
 }
 
-/**
- * A record's quarantine key: its sequence number, else its event id, else a hash of its content, so a
- * redelivered bad record lands on the same item instead of a second one. An id that is empty or too
- * long for a key (a malformed record's can be either) is passed over.
- */
-export const recordIdOf = (rejection: Rejection, rawJson: string): string =>
-  [rejection.sequenceNumber, rejection.eventId].find(usableId) ?? `sha256:${createHash("sha256").update(rawJson).digest("hex")}`
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
+/** The key of a record the quarantine cannot name by stream and sequence number: a digest of its JSON. */
+const digestKey = (digest: string) => `sha256:${digest}`
+
+/**
+ * A record's quarantine key: its stream and sequence number (`<eventSourceARN>#<SequenceNumber>`), which
+ * name one stream record and no other; else a digest of the record itself. A redelivered record lands on
+ * the same item. A record without a stream (hand-made, or a sample event) is keyed by its content: two
+ * different ones sharing a sequence number are two items.
+ */
+export const recordIdOf = (raw: unknown, rawJson: string = toJson(raw)): string => {
+  const { streamArn, sequenceNumber } = StreamRecord.identify(raw)
+  const named = streamArn === undefined || streamArn === "" || sequenceNumber === undefined || sequenceNumber === ""
+    ? undefined
+    : `${streamArn}#${sequenceNumber}`
+  return named !== undefined && Buffer.byteLength(named, "utf8") <= MAX_ID_BYTES ? named : digestKey(sha256(rawJson))
+}
+
+/** What a refused conditional put says the item already there holds (asked with `ReturnValuesOnConditionCheckFailure`). */
+const StoredDigest = Schema.Struct({ Item: Schema.Struct({ RawDigest: Schema.Struct({ S: Schema.String }) }) })
+const storedDigest = Schema.decodeUnknownOption(StoredDigest)
+
+const NumberAttribute = Schema.Struct({ N: Schema.FiniteFromString })
+const StoredCut = Schema.Struct({ M: Schema.Struct({ Field: Schema.Struct({ S: Schema.String }), Bytes: NumberAttribute, Kept: NumberAttribute }) })
+const decodeCuts = Schema.decodeUnknownOption(Schema.Struct({ L: Schema.Array(StoredCut) }))
 
 export class Quarantine extends Context.Service<Quarantine, {
-  /** Sets one record aside; `"already"` when an earlier delivery did. */
+  /**
+   * Sets one record aside; `"already"` when an earlier delivery did. Only a record stored now is
+   * `"quarantined"`: a second, different record under the same stream and sequence number is stored
+   * under its digest instead of being lost. The function needs only PutItem for it.
+   */
   readonly put: (rejection: Rejection, raw: unknown) => Effect.Effect<"quarantined" | "already", DynamoDbError>
   /** Every quarantined record, oldest first. */
   readonly list: () => Effect.Effect<ReadonlyArray<Rejected>, DynamoDbError>
+  /** Says why a record still cannot be applied (replay); `"gone"` when it is no longer there. Operator only. */
+  readonly restate: (recordId: string, field: string, reason: string) => Effect.Effect<"restated" | "gone", DynamoDbError>
+  /** Takes a replayed record out. Operator only: the function's role has no DeleteItem on the table. */
+  readonly remove: (recordId: string) => Effect.Effect<void, DynamoDbError>
 }>()("dyna-elite/aws/Quarantine") {
   static readonly layerNoDeps = Layer.effect(
     Quarantine,
     Effect.gen(function*() {
       const db = yield* DynamoDb
       const tables = yield* Tables
+      const keepDays = yield* days
 
       const put = Effect.fn("Quarantine.put")(function*(rejection: Rejection, raw: unknown) {
         const json = toJson(raw)
-        const recordId = recordIdOf(rejection, json)
-        const rejectedAt = DateTime.formatIso(yield* DateTime.now)
-        const optional: Record<string, { S: string }> = {}
-        for (const [name, value] of [
-          ["SequenceNumber", rejection.sequenceNumber],
-          ["EventID", rejection.eventId],
-          ["CustID", rejection.custId],
-          ["TnNum", rejection.tnNum]
-        ] as const) if (value !== undefined) optional[name] = { S: clip(value, MAX_ID_BYTES) }
-        const kept = clip(json, MAX_RAW_BYTES)
-        return yield* Retry.onTransient(db.call("PutItem", (c) =>
-          c.send(
-            new PutItemCommand({
-              TableName: tables.rejected,
-              Item: {
-                RecordId: { S: recordId },
-                Field: { S: clip(rejection.field, MAX_TEXT_BYTES) },
-                Reason: { S: clip(rejection.reason, MAX_TEXT_BYTES) },
-                RejectedAt: { S: rejectedAt },
-                RawRecord: { S: kept },
-                ...(kept !== json ? { RawTruncated: { BOOL: true } } : {}),
-                ...optional
-              },
-              // The first rejection's time and reason stand; a redelivery adds nothing.
-              ConditionExpression: "attribute_not_exists(RecordId)"
-            })
-          ))).pipe(
-            Effect.as("quarantined" as const),
-            Effect.catchTag("DynamoDbError", (e) => e.kind === "ConditionFailed" ? Effect.succeed("already" as const) : Effect.fail(e))
-          )
+        const digest = sha256(json)
+        const now = yield* DateTime.now
+        const cuts: Array<Cut> = []
+        const kept = (field: string, value: string, maxBytes: number) => {
+          const c = clip(value, maxBytes)
+          if (c.kept !== value) cuts.push({ field, bytes: c.bytes, kept: Buffer.byteLength(c.kept, "utf8") })
+          return c.kept
+        }
+        const optional: Record<string, AttributeValue> = {}
+        for (const [name, field, value] of [
+          ["SequenceNumber", "sequenceNumber", rejection.sequenceNumber],
+          ["StreamArn", "streamArn", rejection.streamArn],
+          ["EventID", "eventId", rejection.eventId],
+          ["CustID", "custId", rejection.custId],
+          ["TnNum", "tnNum", rejection.tnNum]
+        ] as const) if (value !== undefined) optional[name] = { S: kept(field, value, MAX_ID_BYTES) }
+        const attributes = {
+          Field: { S: kept("field", rejection.field, MAX_TEXT_BYTES) },
+          Reason: { S: kept("reason", rejection.reason, MAX_TEXT_BYTES) },
+          RejectedAt: { S: DateTime.formatIso(now) },
+          [TTL_ATTRIBUTE]: { N: String(Math.floor(DateTime.toEpochMillis(now) / 1000) + keepDays * 86_400) },
+          RawRecord: { S: kept("rawRecord", json, MAX_EXCERPT_BYTES) },
+          RawDigest: { S: digest },
+          ...optional
+        }
+        const item = cuts.length === 0 ? attributes : {
+          ...attributes,
+          Cut: { L: cuts.map((c) => ({ M: { Field: { S: c.field }, Bytes: { N: String(c.bytes ?? 0) }, Kept: { N: String(c.kept) } } })) }
+        }
+
+        /** Puts the item under `recordId` unless one is there; then tells a redelivery from a different record. */
+        const putUnder = (recordId: string): Effect.Effect<"quarantined" | "already", DynamoDbError> =>
+          Retry.onTransient(db.call("PutItem", (c) =>
+            c.send(
+              new PutItemCommand({
+                TableName: tables.rejected,
+                Item: { RecordId: { S: recordId }, ...item },
+                // The first rejection's time and reason stand; a redelivery adds nothing.
+                ConditionExpression: "attribute_not_exists(RecordId)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD"
+              })
+            ))).pipe(
+              Effect.as("quarantined" as const),
+              Effect.catchTag("DynamoDbError", (e) => {
+                if (e.kind !== "ConditionFailed") return Effect.fail(e)
+                const stored = storedDigest(e.cause)
+                // An item from before digests were stored, or this very record: it is already here.
+                if (Option.isNone(stored) || stored.value.Item.RawDigest.S === digest) return Effect.succeed("already" as const)
+                const byContent = digestKey(digest)
+                return recordId === byContent ? Effect.succeed("already" as const) : putUnder(byContent)
+              })
+            )
+        return yield* putUnder(recordIdOf(raw, json))
       })
 
       const list = Effect.fn("Quarantine.list")(function*() {
@@ -120,16 +207,24 @@ export class Quarantine extends Context.Service<Quarantine, {
         let startKey: Record<string, AttributeValue> | undefined
         do {
           const page = yield* Retry.onTransient(db.call("Scan", (c) =>
-            c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey }))))
+            c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey, ConsistentRead: true }))))
           for (const item of page.Items ?? []) {
             const s = (name: string) => item[name]?.S
+            const expires = Number(item[TTL_ATTRIBUTE]?.N)
+            const cut = Option.match(decodeCuts(item.Cut), {
+              onNone: (): Array<Cut> => (item.RawTruncated?.BOOL === true ? [{ field: "rawRecord", bytes: undefined, kept: 300_000 }] : []),
+              onSome: ({ L }) => L.map(({ M }) => ({ field: M.Field.S, bytes: M.Bytes.N, kept: M.Kept.N }))
+            })
             items.push({
               recordId: s("RecordId") ?? "",
               rejectedAt: s("RejectedAt") ?? "",
+              expiresAt: Number.isFinite(expires) ? new Date(expires * 1000).toISOString() : undefined,
               rawRecord: s("RawRecord") ?? "",
+              cut,
               field: s("Field") ?? "",
               reason: s("Reason") ?? "",
               sequenceNumber: s("SequenceNumber"),
+              streamArn: s("StreamArn"),
               eventId: s("EventID"),
               custId: s("CustID"),
               tnNum: s("TnNum")
@@ -140,7 +235,33 @@ export class Quarantine extends Context.Service<Quarantine, {
         return items.sort((a, b) => a.rejectedAt.localeCompare(b.rejectedAt))
       })
 
-      return Quarantine.of({ put, list })
+      const restate = Effect.fn("Quarantine.restate")(function*(recordId: string, field: string, reason: string) {
+        const at = DateTime.formatIso(yield* DateTime.now)
+        return yield* Retry.onTransient(db.call("UpdateItem", (c) =>
+          c.send(
+            new UpdateItemCommand({
+              TableName: tables.rejected,
+              Key: { RecordId: { S: recordId } },
+              UpdateExpression: "SET Field = :f, Reason = :r, RestatedAt = :at",
+              ConditionExpression: "attribute_exists(RecordId)",
+              ExpressionAttributeValues: {
+                ":f": { S: clip(field, MAX_TEXT_BYTES).kept },
+                ":r": { S: clip(reason, MAX_TEXT_BYTES).kept },
+                ":at": { S: at }
+              }
+            })
+          ))).pipe(
+            Effect.as("restated" as const),
+            Effect.catchTag("DynamoDbError", (e) => e.kind === "ConditionFailed" ? Effect.succeed("gone" as const) : Effect.fail(e))
+          )
+      })
+
+      const remove = Effect.fn("Quarantine.remove")(function*(recordId: string) {
+        yield* Retry.onTransient(db.call("DeleteItem", (c) =>
+          c.send(new DeleteItemCommand({ TableName: tables.rejected, Key: { RecordId: { S: recordId } } }))))
+      })
+
+      return Quarantine.of({ put, list, restate, remove })
     })
   )
 

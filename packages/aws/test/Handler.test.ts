@@ -40,7 +40,7 @@ describe("handler on DynamoDB Local", () => {
     assert.deepInclude(await DynamoLocal.profileRow(ctx.names, "overlap"), { TotalTnValue: 100 })
   })
 
-  it("quarantines a 400 KB CustID whole and logs the start of it", async () => {
+  it("quarantines a record with a 400 KB CustID and logs the start of it", async () => {
     const custId = `long-${"x".repeat(400 * 1024)}`
     assert.deepStrictEqual(await ctx.live.handler(Events.batch(DynamoLocal.inserts(custId, [[1, 40]]))), { batchItemFailures: [] })
     const line = ctx.live.logs.find((l) => l.message === "record quarantined" && String(l.annotations.custId).startsWith("long-"))

@@ -234,7 +234,8 @@ const call = async (live: ReturnType<typeof DynamoLocal.handler>, event: unknown
 /** The quarantined items a kind's bad records became: matched by their raw record (kept whole, or its start). */
 const rejectionsOf = (rejected: ReadonlyArray<Rejected>, raw: unknown) => {
   const json = JSON.stringify(raw)
-  return rejected.filter((r) => r.rawRecord === json || (r.rawRecord.length > 100_000 && json.startsWith(r.rawRecord.replace(/\uFFFD$/, ""))))
+  // A record past the excerpt keeps its start, and says what was cut.
+  return rejected.filter((r) => r.rawRecord === json || (r.cut.some((c) => c.field === "rawRecord") && json.startsWith(r.rawRecord)))
 }
 
 const quarantined = (names: DynamoLocal.TableNames) =>
