@@ -7,6 +7,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { spawn } from "node:child_process"
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs"
+import { devNull } from "node:os"
 import { dirname } from "node:path"
 import * as Deployment from "../Deployment.js"
 import * as Background from "./Background.js"
@@ -72,8 +73,47 @@ const tail = (file: string, lines: number) => {
 const ready = Schedule.spaced("100 millis").pipe(Schedule.upTo({ duration: "30 seconds" }))
 
 /**
+ * What the runner may take from the environment of the command that starts it: where DynamoDB Local
+ * listens, the region to sign with, the log level, and PATH. Nothing else: that environment may hold
+ * real AWS keys, a profile, tokens of other tools.
+ */
+export const INHERITED: ReadonlyArray<string> = [
+  "PATH",
+  "LOG_LEVEL",
+  "AWS_ENDPOINT_URL_DYNAMODB",
+  "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+  "AWS_REGION"
+]
+
+/**
+ * The runner's whole environment, built here rather than passed on: the allowed variables of `from`
+ * (see {@link INHERITED}), then the function's own (`mapping.environment`: its tables, its log level,
+ * as Lambda sets them), then DynamoDB Local's placeholder credentials (it runs with `-sharedDb` and checks
+ * none) with the SDK's shared config and credentials files pointed at nothing and the instance metadata
+ * service off, so neither the runner nor the function it loads can find a real AWS key anywhere.
+ */
+export const environment = (mapping: Mapping, from: Readonly<Record<string, string | undefined>>): Record<string, string> => {
+  const inherited = INHERITED.flatMap((name) => {
+    const value = from[name]
+    return value === undefined ? [] : [[name, value] as const]
+  })
+  return {
+    AWS_REGION: "us-east-1",
+    ...Object.fromEntries(inherited),
+    ...mapping.environment,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_CONFIG_FILE: devNull,
+    AWS_SHARED_CREDENTIALS_FILE: devNull,
+    AWS_EC2_METADATA_DISABLED: "true"
+  }
+}
+
+/**
  * Writes the mapping, starts `node runner.mjs <mapping>` detached and waits until the runner has
  * reported its own pid in the status file. A runner that dies on the way fails with its last log lines.
+ * `env` is the caller's environment: only what {@link environment} allows of it reaches the runner, and
+ * it must name DynamoDB Local's endpoint (`AWS_ENDPOINT_URL_DYNAMODB`).
  */
 export const start = (files: Files, mapping: Mapping, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function*() {
@@ -85,7 +125,7 @@ export const start = (files: Files, mapping: Mapping, env: Readonly<Record<strin
     const child = spawn(process.execPath, [files.script, files.mappingFile], {
       detached: true,
       stdio: ["ignore", log, log],
-      env: { ...env, ...mapping.environment }
+      env: environment(mapping, env)
     })
     closeSync(log)
     const pid = child.pid
