@@ -3,6 +3,7 @@
  * once, the thrown SDK exception read once, and the sentences a person needs when credentials are missing.
  */
 import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
@@ -86,13 +87,16 @@ export interface ServiceNames {
   readonly conflict: ReadonlySet<string>
 }
 
+/** The service refused the caller: no permission for the action, or credentials it does not accept. */
+export const isAccessDenied = (r: Reported): boolean => (r.name !== undefined && accessDeniedNames.has(r.name)) || r.status === 403
+
 export const controlPlaneKindOf = (cause: unknown, names: ServiceNames): ControlPlaneKind => {
   const r = reported(cause)
   const named = (set: ReadonlySet<string>) => r.name !== undefined && set.has(r.name)
   if (r.name === "CredentialsProviderError") return "NoCredentials"
   if (named(names.notFound) || r.status === 404) return "NotFound"
   if (named(names.conflict) || r.status === 409) return "Conflict"
-  if (named(accessDeniedNames) || r.status === 403) return "AccessDenied"
+  if (isAccessDenied(r)) return "AccessDenied"
   if (isUnreachable(r) || isTransient(r)) return "Transient"
   return "Other"
 }
@@ -114,8 +118,18 @@ export const caller = <C, E>(client: C, toError: (operation: string, cause: unkn
 <A>(operation: string, f: (client: C) => Promise<A>): Effect.Effect<A, E> =>
   Effect.tryPromise({ try: () => f(client), catch: (cause) => toError(operation, cause) })
 
-/** The region every client uses, as the SDK reads it; scripts pass `--region` as `AWS_REGION`. */
-export const region = Config.String("AWS_REGION").pipe(Config.withDefault("us-east-1"))
+/** What a person reads when no region is configured anywhere; nothing has been sent by then. */
+export const noRegion =
+  "no AWS region configured: pass --region, set AWS_REGION (or AWS_DEFAULT_REGION), or give your profile one with `aws configure set region <region>`; nothing was sent to AWS"
+
+/**
+ * The region every client uses: `AWS_REGION` of the configuration, with no default, so that a client
+ * never lands in a region nobody chose. Scripts resolve it once per command (`Region.resolve`: --region,
+ * AWS_REGION, AWS_DEFAULT_REGION, the profile) and put the answer there; Lambda sets it for the function.
+ */
+export const region: Config.Config<string> = Config.String("AWS_REGION").pipe(
+  Config.orElse(() => Config.fail(new ConfigProvider.SourceError({ message: noRegion })))
+)
 
 /** A client for the layer's lifetime, destroyed (its sockets closed) when the layer is released. */
 export const acquire = <C extends { destroy(): void }>(make: () => C) =>

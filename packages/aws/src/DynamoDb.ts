@@ -12,18 +12,24 @@ import * as Schema from "effect/Schema"
 import * as AwsCall from "./AwsCall.js"
 
 /** What kind of failure a DynamoDB call met: retry policies and messages are chosen by it. */
-export const ErrorKind = Schema.Literals(["ConditionFailed", "Transient", "Unreachable", "NotFound", "Other"])
+export const ErrorKind = Schema.Literals(["ConditionFailed", "Transient", "Unreachable", "NotFound", "AccessDenied", "Other"])
 export type ErrorKind = typeof ErrorKind.Type
 
 export class DynamoDbError extends Schema.TaggedError<DynamoDbError>()("DynamoDbError", {
   operation: Schema.String,
   kind: ErrorKind,
   endpoint: Schema.String,
+  /** What the call named, read off its input (`table CustProfile`, `stream arn:…`), for messages. */
+  resource: Schema.optional(Schema.String),
   cause: Schema.Defect()
 }) {
   override get message() {
     if (AwsCall.isMissingCredentials(this.cause)) return AwsCall.noCredentials(this.cause)
     const detail = AwsCall.detail(this.cause)
+    if (this.kind === "AccessDenied") {
+      const on = this.resource === undefined ? "" : ` on ${this.resource}`
+      return `DynamoDB ${this.operation}${on} was denied (${detail}): the AWS credentials in use need permission for dynamodb:${this.operation}${on}`
+    }
     if (this.kind !== "Unreachable") return `DynamoDB ${this.operation} failed (${this.kind}): ${detail}`
     const unreachable = `DynamoDB is not reachable at ${this.endpoint} (${this.operation}: ${detail})`
     return isLoopback(this.endpoint)
@@ -38,6 +44,7 @@ export const kindOf = (cause: unknown): ErrorKind => {
   if (reported.name === "ConditionalCheckFailedException") return "ConditionFailed"
   if (reported.name === "ResourceNotFoundException") return "NotFound"
   if (reported.name === "TransactionCanceledException") return cancellationKind(cause)
+  if (AwsCall.isAccessDenied(reported)) return "AccessDenied"
   // DynamoDB's and its streams' throttling of control and stream calls (too many at once), not a quota.
   if (reported.name === "LimitExceededException") return "Transient"
   if (AwsCall.isUnreachable(reported)) return "Unreachable"
@@ -75,6 +82,59 @@ export const isItemTooLarge = (error: DynamoDbError): boolean => {
   return reasons.some((r) => ITEM_TOO_LARGE.test(r.Message ?? ""))
 }
 
+const stringAt = (u: unknown, key: string): string | undefined => {
+  const value = typeof u === "object" && u !== null ? Reflect.get(u, key) : undefined
+  return typeof value === "string" ? value : undefined
+}
+
+/**
+ * What a DynamoDB or DynamoDB Streams request names, from its input: the table (or the tables of a
+ * batch or transaction), else the stream; undefined for calls on no resource (ListTables, GetRecords).
+ */
+export const resourceOf = (input: unknown): string | undefined => {
+  const table = stringAt(input, "TableName")
+  if (table !== undefined) return `table ${table}`
+  const stream = stringAt(input, "StreamArn")
+  if (stream !== undefined) return `stream ${stream}`
+  const requestItems = typeof input === "object" && input !== null ? Reflect.get(input, "RequestItems") : undefined
+  const transactItems = typeof input === "object" && input !== null ? Reflect.get(input, "TransactItems") : undefined
+  const tables = typeof requestItems === "object" && requestItems !== null
+    ? Object.keys(requestItems)
+    : Array.isArray(transactItems)
+    ? transactItems.flatMap((item: unknown) =>
+      typeof item === "object" && item !== null ? Object.values(item).flatMap((action: unknown) => stringAt(action, "TableName") ?? []) : []
+    )
+    : []
+  const distinct = [...new Set(tables)]
+  return distinct.length === 0 ? undefined : `${distinct.length === 1 ? "table" : "tables"} ${distinct.join(", ")}`
+}
+
+// An SDK exception does not carry the request's input: a middleware on each client notes it here as the
+// exception passes, for `errorOf` to name the resource.
+const failedInputs = new WeakMap<object, unknown>()
+
+/**
+ * For the middleware `DynamoDb` and `DynamoDbStreams` put on their clients (`.catch(noteInput(args.input))`):
+ * notes a failed request's input beside its exception, and fails again with it.
+ */
+export const noteInput = (input: unknown) => (cause: unknown): Promise<never> => {
+  if (typeof cause === "object" && cause !== null) failedInputs.set(cause, input)
+  return Promise.reject(cause)
+}
+
+/** Where that middleware sits: outermost, and once per client however often it is wrapped. */
+export const noteInputOptions = { step: "initialize", priority: "high", name: "dynaEliteNoteInput", override: true } as const
+
+/** A failed DynamoDB or DynamoDB Streams call as our error, classified once, naming what it was on. */
+export const errorOf = (operation: string, cause: unknown, endpoint: string): DynamoDbError =>
+  new DynamoDbError({
+    operation,
+    kind: kindOf(cause),
+    endpoint,
+    resource: typeof cause === "object" && cause !== null ? resourceOf(failedInputs.get(cause)) : undefined,
+    cause
+  })
+
 /** Where a client sends its requests, for messages: the configured endpoint or the region's. */
 const endpointLabel = (endpoint: string | undefined, region: string) => endpoint ?? `dynamodb.${region}.amazonaws.com`
 
@@ -89,20 +149,31 @@ export const isLoopback = (endpoint: string) => {
 }
 
 /**
- * Options for a DynamoDB (or DynamoDB Streams) client, read from configuration like the SDK's own:
- * the endpoint, `AWS_REGION`. Retries are ours (`Retry.ts`), so the SDK makes one attempt. DynamoDB
- * Local checks no credentials: on a loopback endpoint without `AWS_ACCESS_KEY_ID`, placeholders spare a
- * fresh machine any AWS setup.
+ * DynamoDB Local's region when none is configured. It runs with `-sharedDb`, so every region reaches the
+ * same database; the region only has to be there for the SDK to sign with.
+ */
+export const LOCAL_REGION = "us-east-1"
+
+/**
+ * Options for a DynamoDB (or DynamoDB Streams) client, read from configuration: the endpoint and
+ * `AWS_REGION` (`AwsCall.region`; on a loopback endpoint, DynamoDB Local's, {@link LOCAL_REGION} when
+ * unset). Retries are ours (`Retry.ts`), so the SDK makes one attempt. DynamoDB Local checks no
+ * credentials: on a loopback endpoint without `AWS_ACCESS_KEY_ID`, placeholders spare a fresh machine
+ * any AWS setup.
  */
 export const clientConfig = (endpointConfig: Config.Config<Option.Option<string>>) =>
   Config.all({
-    endpoint: endpointConfig,
-    region: AwsCall.region,
+    endpoint: endpointConfig.pipe(Config.map(Option.getOrUndefined)),
+    configuredRegion: Config.option(Config.String("AWS_REGION")),
     accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
-  }).pipe(Config.map(({ endpoint: configured, region, accessKeyId }) => {
-    const endpoint = Option.getOrUndefined(configured)
-    const placeholders = endpoint !== undefined && isLoopback(endpoint) && Option.isNone(accessKeyId)
-    return {
+  }).pipe(Config.flatMap(({ endpoint, configuredRegion, accessKeyId }) => {
+    const local = endpoint !== undefined && isLoopback(endpoint)
+    const region = Option.isSome(configuredRegion)
+      ? Config.succeed(configuredRegion.value)
+      : local
+      ? Config.succeed(LOCAL_REGION)
+      : AwsCall.region
+    return region.pipe(Config.map((region) => ({
       endpoint,
       region,
       options: {
@@ -110,9 +181,9 @@ export const clientConfig = (endpointConfig: Config.Config<Option.Option<string>
         maxAttempts: 1,
         requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
         ...(endpoint === undefined ? {} : { endpoint }),
-        ...(placeholders ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
+        ...(local && Option.isNone(accessKeyId) ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
       }
-    }
+    })))
   }))
 
 export class DynamoDb extends Context.Service<DynamoDb, {
@@ -123,12 +194,10 @@ export class DynamoDb extends Context.Service<DynamoDb, {
   readonly call: <A>(operation: string, f: (client: DynamoDBClient) => Promise<A>) => Effect.Effect<A, DynamoDbError>
 }>()("dyna-elite/aws/DynamoDb") {
   /** A service over a client someone else built and owns (tests inject faults into it). */
-  static readonly fromClient = (client: DynamoDBClient, endpoint: string) =>
-    DynamoDb.of({
-      client,
-      endpoint,
-      call: AwsCall.caller(client, (operation, cause) => new DynamoDbError({ operation, kind: kindOf(cause), endpoint, cause }))
-    })
+  static readonly fromClient = (client: DynamoDBClient, endpoint: string) => {
+    client.middlewareStack.add((next) => (args) => next(args).catch(noteInput(args.input)), noteInputOptions)
+    return DynamoDb.of({ client, endpoint, call: AwsCall.caller(client, (operation, cause) => errorOf(operation, cause, endpoint)) })
+  }
 
   /** A client on `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_REGION` (see {@link clientConfig}). */
   static readonly layer = Layer.effect(

@@ -1,6 +1,6 @@
 /**
  * The DynamoDB Streams client as a service, configured like `DynamoDb`'s: its failures are the same
- * `DynamoDbError`s, classified by `DynamoDb.kindOf`. The local runner reads the stream through it.
+ * `DynamoDbError`s, classified by `DynamoDb.errorOf`. The local runner reads the stream through it.
  */
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
 import * as Config from "effect/Config"
@@ -8,7 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AwsCall from "./AwsCall.js"
-import { clientConfig, DynamoDbError, kindOf } from "./DynamoDb.js"
+import { clientConfig, type DynamoDbError, errorOf, noteInput, noteInputOptions } from "./DynamoDb.js"
 
 /** Reads DynamoDB streams: `DescribeStream`, `GetShardIterator`, `GetRecords`. */
 export class DynamoDbStreams extends Context.Service<DynamoDbStreams, {
@@ -18,12 +18,10 @@ export class DynamoDbStreams extends Context.Service<DynamoDbStreams, {
   readonly call: <A>(operation: string, f: (client: DynamoDBStreamsClient) => Promise<A>) => Effect.Effect<A, DynamoDbError>
 }>()("dyna-elite/aws/DynamoDbStreams") {
   /** A service over a client someone else built and owns. */
-  static readonly fromClient = (client: DynamoDBStreamsClient, endpoint: string) =>
-    DynamoDbStreams.of({
-      client,
-      endpoint,
-      call: AwsCall.caller(client, (operation, cause) => new DynamoDbError({ operation, kind: kindOf(cause), endpoint, cause }))
-    })
+  static readonly fromClient = (client: DynamoDBStreamsClient, endpoint: string) => {
+    client.middlewareStack.add((next) => (args) => next(args).catch(noteInput(args.input)), noteInputOptions)
+    return DynamoDbStreams.of({ client, endpoint, call: AwsCall.caller(client, (operation, cause) => errorOf(operation, cause, endpoint)) })
+  }
 
   /**
    * `AWS_ENDPOINT_URL_DYNAMODB_STREAMS`, else `AWS_ENDPOINT_URL_DYNAMODB` (DynamoDB Local serves both

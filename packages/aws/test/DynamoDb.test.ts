@@ -1,6 +1,8 @@
 import {
   ConditionalCheckFailedException,
   DescribeTableCommand,
+  DynamoDBClient,
+  TransactWriteItemsCommand,
   ProvisionedThroughputExceededException,
   ResourceNotFoundException,
   TransactionCanceledException
@@ -9,9 +11,22 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ConfigProvider from "effect/ConfigProvider"
 import { assert, describe, it } from "vitest"
+import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
 import { DynamoDb, kindOf } from "../src/DynamoDb.js"
+import { DynamoDbStreams } from "../src/DynamoDbStreams.js"
+import * as Retry from "../src/Retry.js"
+import * as Recorder from "./support/Recorder.js"
 import { freePort } from "../src/local/DynamoDbLocal.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
+
+/** What DynamoDB answers a caller without permission for the action (HTTP 400, as the service does). */
+const denied = (action: string, resource: string) =>
+  Recorder.dynamoJson(400, {
+    __type: "com.amazon.coral.service#AccessDeniedException",
+    message: `User: arn:aws:sts::123456789012:assumed-role/Dev/me is not authorized to perform: dynamodb:${action} on resource: ${resource}`
+  })
+const signedClient = <C>(make: (config: { region: string; credentials: typeof Recorder.credentials; requestHandler: object }) => C, answer: Recorder.Answer) =>
+  make({ region: "eu-west-1", credentials: Recorder.credentials, requestHandler: Recorder.recorder(() => answer).handler })
 
 describe("DynamoDb", () => {
   it("classifies the SDK's exceptions", () => {
@@ -55,5 +70,46 @@ describe("DynamoDb", () => {
     assert.strictEqual(error.kind, "Unreachable")
     assert.include(error.message, `DynamoDB is not reachable at http://127.0.0.1:${port}`)
     assert.include(error.message, "pnpm provision")
+  })
+
+  it("says a denied call is a permission problem, naming the action and the table from the call's input", async () => {
+    const tableArn = "arn:aws:dynamodb:eu-west-1:123456789012:table/CustProfile"
+    const client = signedClient((c) => new DynamoDBClient(c), denied("DescribeTable", tableArn))
+    const error = await Effect.runPromise(
+      DynamoDb.fromClient(client, "dynamodb.eu-west-1.amazonaws.com")
+        .call("DescribeTable", (c) => c.send(new DescribeTableCommand({ TableName: "CustProfile" })))
+        .pipe(Effect.flip)
+    )
+    assert.strictEqual(error.kind, "AccessDenied")
+    assert.strictEqual(
+      error.message,
+      `DynamoDB DescribeTable on table CustProfile was denied (User: arn:aws:sts::123456789012:assumed-role/Dev/me is not authorized to perform: dynamodb:DescribeTable on resource: ${tableArn}): the AWS credentials in use need permission for dynamodb:DescribeTable on table CustProfile`
+    )
+    // Not worth another try: the retry policies see it as they saw "Other".
+    assert.isFalse(Retry.isTransient(error))
+  })
+
+  it("names every table of a denied transaction, and the stream of a denied stream call", async () => {
+    const client = signedClient((c) => new DynamoDBClient(c), denied("TransactWriteItems", "*"))
+    const transaction = await Effect.runPromise(
+      DynamoDb.fromClient(client, "aws").call("TransactWriteItems", (c) =>
+        c.send(new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: "CustTransactions", Item: { CustID: { S: "c" } } } },
+            { Update: { TableName: "CustProfile", Key: { CustID: { S: "c" } }, UpdateExpression: "SET A = :a", ExpressionAttributeValues: { ":a": { N: "1" } } } }
+          ]
+        }))).pipe(Effect.flip)
+    )
+    assert.strictEqual(transaction.kind, "AccessDenied")
+    assert.include(transaction.message, "need permission for dynamodb:TransactWriteItems on tables CustTransactions, CustProfile")
+    const streamArn = "arn:aws:dynamodb:eu-west-1:123456789012:table/CustTransactions/stream/2026-01-01T00:00:00.000"
+    const streams = signedClient((c) => new DynamoDBStreamsClient(c), denied("DescribeStream", streamArn))
+    const stream = await Effect.runPromise(
+      DynamoDbStreams.fromClient(streams, "aws").call("DescribeStream", (c) => c.send(new DescribeStreamCommand({ StreamArn: streamArn }))).pipe(
+        Effect.flip
+      )
+    )
+    assert.strictEqual(stream.kind, "AccessDenied")
+    assert.include(stream.message, `DynamoDB DescribeStream on stream ${streamArn} was denied`)
   })
 })
