@@ -30,10 +30,10 @@ const run = <A, E>(effect: Effect.Effect<A, E, S3>) => Effect.runPromise(effect.
 const failure = <A, E>(effect: Effect.Effect<A, E, S3>) => run(Effect.flip(effect))
 const apply = <E>(c: Change<E, S3>) => (c.apply === undefined ? assert.fail(`nothing to apply: ${c.action}`) : run(c.apply))
 
-const inputOf = <I>(command: new(input: I) => { readonly input: I }) => {
-  const calls = FakeS3.s3.commandCalls(command)
-  assert.strictEqual(calls.length, 1, `${command.name} sent once`)
-  return calls[0]?.args[0].input
+/** The one call of a command: its input. */
+const only = <T>(calls: ReadonlyArray<T>): T => {
+  assert.strictEqual(calls.length, 1, "sent once")
+  return calls[0]!
 }
 
 const mutatingSent = () => FakeS3.sent().filter((name) => FakeS3.mutating.test(name))
@@ -73,22 +73,22 @@ describe("OnFailureDestination.ensure", () => {
       "PutBucketPolicy",
       "PutBucketLifecycleConfiguration"
     ])
-    assert.deepStrictEqual(inputOf(CreateBucketCommand), {
+    assert.deepStrictEqual(only(FakeS3.s3.commandCalls(CreateBucketCommand)).args[0].input, {
       Bucket: bucket,
       ObjectOwnership: "BucketOwnerEnforced",
       CreateBucketConfiguration: { LocationConstraint: "eu-west-1", Tags: [{ Key: "dyna-elite", Value: "eu-west-1/" }] }
     })
-    assert.deepStrictEqual(inputOf(PutPublicAccessBlockCommand), {
+    assert.deepStrictEqual(only(FakeS3.s3.commandCalls(PutPublicAccessBlockCommand)).args[0].input, {
       Bucket: bucket,
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true }
     })
-    assert.deepStrictEqual(inputOf(PutBucketEncryptionCommand), {
+    assert.deepStrictEqual(only(FakeS3.s3.commandCalls(PutBucketEncryptionCommand)).args[0].input, {
       Bucket: bucket,
       ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] }
     })
-    const policy = inputOf(PutBucketPolicyCommand)
-    assert.strictEqual(policy?.Bucket, bucket)
-    assert.deepStrictEqual(JSON.parse(policy?.Policy ?? "null"), {
+    const policy = only(FakeS3.s3.commandCalls(PutBucketPolicyCommand)).args[0].input
+    assert.strictEqual(policy.Bucket, bucket)
+    assert.deepStrictEqual(JSON.parse(policy.Policy ?? "null"), {
       Version: "2012-10-17",
       Statement: [{
         Sid: "DenyInsecureTransport",
@@ -99,7 +99,7 @@ describe("OnFailureDestination.ensure", () => {
         Condition: { Bool: { "aws:SecureTransport": "false" } }
       }]
     })
-    assert.deepStrictEqual(inputOf(PutBucketLifecycleConfigurationCommand), {
+    assert.deepStrictEqual(only(FakeS3.s3.commandCalls(PutBucketLifecycleConfigurationCommand)).args[0].input, {
       Bucket: bucket,
       LifecycleConfiguration: {
         Rules: [{ ID: "expire-given-up-batches", Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 90 } }]
