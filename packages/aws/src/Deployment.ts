@@ -46,11 +46,22 @@ export interface Location {
 export const onFailureBucketName = (prefix: string, at: Location): string =>
   `${prefix.toLowerCase().replace(/[^a-z0-9.-]/g, "-")}dyna-elite-on-failure-${at.account}-${at.region}`.slice(0, 63).replace(/[.-]+$/, "")
 
+/** A tag, as the AWS APIs that take a map of them want it. */
+export interface OwnerTag {
+  readonly key: string
+  readonly value: string
+}
+
 /**
- * The tag provision puts on what it creates (our role, a new function); teardown deletes only what
- * carries it. An adopted resource (the Jam's function and role) never gets it, so it is never deleted.
+ * The tag provision puts on everything it creates (tables, role, function, mapping, bucket); teardown
+ * deletes only what carries it with this deployment's value, the region and prefix (`eu-west-1/dev-`),
+ * so one deployment's teardown never removes another's. What was there before (the Jam's tables,
+ * function and role) never gets it, so it is never deleted without being asked by name.
  */
-export const OWNER_TAG = { key: "dyna-elite", value: "provisioned" } as const
+export const ownerTag = (prefix: string, region: string): OwnerTag => ({ key: "dyna-elite", value: `${region}/${prefix}` })
+
+/** Whether a resource's tags say this deployment created it. */
+export const isOwnedBy = (tag: OwnerTag, tags: Readonly<Record<string, string>> | undefined): boolean => tags?.[tag.key] === tag.value
 
 /** The Lambda function: one ESM file, `index.mjs`, exporting `handler`. */
 export const functionSettings = {

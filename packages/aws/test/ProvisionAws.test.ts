@@ -12,6 +12,7 @@ import {
   GetEventSourceMappingCommand,
   InvalidParameterValueException,
   UpdateEventSourceMappingCommand,
+  PublishVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand
 } from "@aws-sdk/client-lambda"
@@ -21,11 +22,16 @@ import { assert, beforeAll, describe, it } from "vitest"
 import * as Deployment from "../src/Deployment.js"
 import { awsSteps } from "../src/provision/AwsSteps.js"
 import * as Bundle from "../src/provision/Bundle.js"
+import * as LambdaFunction from "../src/provision/Function.js"
+import * as FunctionPolicy from "../src/provision/FunctionPolicy.js"
 import * as FakeAws from "./support/FakeAws.js"
 import * as RunSteps from "./support/RunSteps.js"
 
 const names = Deployment.names()
 const { REGION, ACCOUNT } = FakeAws
+const target = { names, location: { partition: "aws", region: REGION, account: ACCOUNT } }
+/** The owner tag this deployment (no prefix, in eu-west-1) puts on what it creates. */
+const OURS = { "dyna-elite": `${REGION}/` }
 
 // The real artifact, bundled by esbuild once for the file.
 let artifact: Bundle.Artifact
@@ -34,8 +40,9 @@ beforeAll(async () => {
 }, 60_000)
 
 /** Every AWS step, on the fake account with a test clock (the bundle is built once, above). */
-const succeeded = () => RunSteps.succeeded(awsSteps(names, Effect.sync(() => artifact)))
-const failed = () => RunSteps.failed(awsSteps(names, Effect.sync(() => artifact)))
+const steps = (t = target) => awsSteps(t, Effect.sync(() => artifact))
+const succeeded = (options: RunSteps.RunOptions = { yes: true }) => RunSteps.succeeded(steps(), options)
+const failed = (options: RunSteps.RunOptions = { yes: true }) => RunSteps.failed(steps(), options)
 const { sent, forgetRequests, mutating } = RunSteps
 
 const sha256 = (bytes: Uint8Array | undefined) => createHash("sha256").update(bytes ?? new Uint8Array()).digest("base64")
@@ -61,7 +68,15 @@ const expectedPolicy = {
       Resource: [`${table("CustTransactions")}/stream/*`]
     },
     { Sid: "ListStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: ["*"] },
-    { Sid: "ApplyToProfiles", Effect: "Allow", Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [table("CustProfile")] },
+    { Sid: "ReadProfiles", Effect: "Allow", Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem"], Resource: [table("CustProfile")] },
+    {
+      Sid: "UpdateOwnProfileAttributes",
+      Effect: "Allow",
+      Action: ["dynamodb:UpdateItem"],
+      Resource: [table("CustProfile")],
+      // The attributes the handler writes, proven against its recorded calls in FunctionPolicy.test.ts.
+      Condition: { "ForAllValues:StringEquals": { "dynamodb:Attributes": [...FunctionPolicy.PROFILE_ATTRIBUTES] } }
+    },
     { Sid: "RecordPromotions", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustEliteEvents")] },
     { Sid: "QuarantineRejected", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustTransactionsRejected")] },
     {
@@ -69,7 +84,9 @@ const expectedPolicy = {
       Effect: "Allow",
       Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: [logGroup, `${logGroup}:*`]
-    }
+    },
+    { Sid: "OnFailureObjects", Effect: "Allow", Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}/*`] },
+    { Sid: "OnFailureBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [`arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}`] }
   ]
 }
 
@@ -115,7 +132,11 @@ describe("provisioning on AWS", () => {
     assert.lengthOf(moreRoles, 0)
     assert.strictEqual(createRole?.RoleName, "DynaEliteFunctionRole")
     assert.deepStrictEqual(JSON.parse(createRole?.AssumeRolePolicyDocument ?? "null"), trustPolicy)
-    assert.deepStrictEqual(createRole?.Tags, [{ Key: "dyna-elite", Value: "provisioned" }])
+    assert.deepStrictEqual(createRole?.Tags, [{ Key: "dyna-elite", Value: `${REGION}/` }])
+    assert.deepStrictEqual(
+      FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.Tags),
+      Array(4).fill([{ Key: "dyna-elite", Value: `${REGION}/` }])
+    )
 
     const [putPolicy, ...morePolicies] = FakeAws.iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)
     assert.lengthOf(morePolicies, 0)
@@ -134,7 +155,7 @@ describe("provisioning on AWS", () => {
       MemorySize: 256,
       Timeout: 30,
       Environment: { Variables: environment },
-      Tags: { "dyna-elite": "provisioned" }
+      Tags: OURS
     })
     assert.strictEqual(sha256(Code?.ZipFile), artifact.sha256)
 
@@ -145,7 +166,8 @@ describe("provisioning on AWS", () => {
       EventSourceArn: stream,
       Enabled: true,
       StartingPosition: "TRIM_HORIZON",
-      ...mappingSettings
+      ...mappingSettings,
+      Tags: OURS
     }])
     // Lambda reported the new mapping "Creating" first: the step waited for "Enabled".
     assert.lengthOf(FakeAws.lambda.commandCalls(GetEventSourceMappingCommand), 2)
@@ -153,6 +175,10 @@ describe("provisioning on AWS", () => {
 
   it("adopts the Jam's account: replaces the KEYS_ONLY stream, switches the Python function, moves the mapping", async () => {
     const { account, keysOnlyStream } = jamAccount()
+    account.functions.set("JAM_Lambda_Exec_Function_EDIT_THIS", {
+      ...account.functions.get("JAM_Lambda_Exec_Function_EDIT_THIS"),
+      Environment: { Variables: { JAM_SETTING: "kept" } }
+    })
 
     const { outcomes } = await succeeded()
 
@@ -187,24 +213,34 @@ describe("provisioning on AWS", () => {
       Handler: "index.handler",
       MemorySize: 256,
       Timeout: 30,
-      Environment: { Variables: environment }
+      // The Jam's own variables stay beside ours.
+      Environment: { Variables: { JAM_SETTING: "kept", ...environment } }
     }])
+    // Its Python code was published as a version before ours replaced it, so it can be restored.
+    assert.deepStrictEqual(FakeAws.lambda.commandCalls(PublishVersionCommand).map((c) => c.args[0].input), [{
+      FunctionName: "JAM_Lambda_Exec_Function_EDIT_THIS",
+      Description: LambdaFunction.SAVED_VERSION_DESCRIPTION,
+      CodeSha256: "cHl0aG9uIGNvZGU="
+    }])
+    assert.deepStrictEqual(account.versions.get("JAM_Lambda_Exec_Function_EDIT_THIS")?.map((v) => v.CodeSha256), ["cHl0aG9uIGNvZGU="])
+    assert.isBelow(sent().indexOf("PublishVersionCommand"), sent().indexOf("UpdateFunctionCodeCommand"))
 
     assert.deepStrictEqual(FakeAws.lambda.commandCalls(DeleteEventSourceMappingCommand).map((c) => c.args[0].input), [{ UUID: "jam-mapping" }])
     assert.deepStrictEqual(FakeAws.lambda.commandCalls(CreateEventSourceMappingCommand).map((c) => c.args[0].input.EventSourceArn), [newStream])
 
     // The Jam's function and role are never tagged as ours: teardown must not take them for its own.
-    assert.deepStrictEqual(sent().filter((name) => /Tag|Create(Role|Function)Command/.test(name)), [])
+    assert.deepStrictEqual(sent().filter((name) => /^(Tag|Untag)|Create(Role|Function)Command/.test(name)), [])
+    assert.isUndefined(account.tableTags.get(table("CustTransactions")))
 
     const [, stream, , , , role, , published, mapped] = outcomes
     assert.deepInclude(stream, { action: "updated", detail: "view type KEYS_ONLY → NEW_IMAGE" })
     assert.deepInclude(role, { action: "unchanged", resource: FakeAws.roleArn("service-role/JamLambdaRole") })
     assert.strictEqual(published?.action, "updated")
-    assert.include(published?.detail, "code")
+    assert.include(published?.detail, "code before saved as version 1")
     assert.include(published?.detail, "runtime python3.12 → nodejs22.x")
     assert.include(published?.detail, "handler lambda_function.lambda_handler → index.handler")
     assert.strictEqual(mapped?.action, "created")
-    assert.include(mapped?.detail, "removed 1 on a replaced stream")
+    assert.include(mapped?.detail, "removes 1 on a replaced stream")
   })
 
   it("changes nothing on a second run, fresh or Jam: only reads are sent", async () => {
@@ -333,7 +369,7 @@ describe("provisioning on AWS", () => {
     FakeAws.account().failAlways("DescribeTable", FakeAws.noCredentials)
     const dynamo = await failed()
     assert.strictEqual(dynamo.message, sentence)
-    assert.deepStrictEqual(dynamo.errors, ["[1/9] table CustTransactions: failed"])
+    assert.deepStrictEqual(dynamo.errors, ["[1/9] table CustTransactions: cannot go on"])
     assert.deepStrictEqual(sent(), ["DescribeTableCommand"])
 
     const account = FakeAws.account()
@@ -341,5 +377,70 @@ describe("provisioning on AWS", () => {
     account.failAlways("GetFunction", FakeAws.noCredentials)
     const lambda = await failed()
     assert.strictEqual(lambda.message, sentence)
+  })
+
+  it("plans without changing anything: every step's decision, from describe/get/list calls only", async () => {
+    for (const prepare of [() => FakeAws.account(), () => jamAccount().account]) {
+      prepare()
+
+      const { outcomes, lines } = await RunSteps.succeeded(steps(), { mode: "plan" })
+
+      assert.isNotEmpty(sent())
+      assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
+      assert.strictEqual(lines[0], "Plan (nothing is changed):")
+      assert.lengthOf(outcomes, 9)
+      assert.match(String(lines.at(-1)), /^Plan: \d+ to create, \d+ to update, 0 to remove, \d+ unchanged or kept\./)
+    }
+    // The Jam's account: what would be displaced is said under its step.
+    const { lines } = await RunSteps.succeeded(steps(), { mode: "plan" })
+    assert.include(lines.join("\n"), "[2/9] stream on CustTransactions: will update")
+    assert.include(lines.join("\n"), "! replaces the KEYS_ONLY stream of CustTransactions, which provision did not create")
+    assert.include(lines.join("\n"), "! replaces the code of function JAM_Lambda_Exec_Function_EDIT_THIS (python3.12)")
+  })
+
+  it("changes nothing on the Jam's account without agreement, and says what it would have done", async () => {
+    jamAccount()
+
+    const { message, lines } = await failed({ yes: false })
+
+    assert.match(message, /^nothing was changed: 3 steps need your agreement; run it on a terminal to be asked, or pass --yes$/)
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
+    assert.include(lines.join("\n"), "! deletes mapping jam-mapping of JAM_Lambda_Exec_Function_EDIT_THIS, which provision did not create")
+  })
+
+  it("refuses a role of our name that this deployment did not create, or that more than Lambda may assume", async () => {
+    const lambdaTrust = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]
+    })
+    const ec2Too = JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "ec2.amazonaws.com"] }, Action: "sts:AssumeRole" }]
+    })
+    const cases = [
+      { tags: [], trust: lambdaTrust, says: "was not created by this deployment's provision" },
+      // Another deployment's tag (another region) is not ours either.
+      { tags: [{ Key: "dyna-elite", Value: "us-east-1/" }], trust: lambdaTrust, says: "was not created by this deployment's provision" },
+      { tags: [{ Key: "dyna-elite", Value: `${REGION}/` }], trust: ec2Too, says: "may be assumed by more than lambda.amazonaws.com" }
+    ]
+    for (const { tags, trust, says } of cases) {
+      FakeAws.account({ roles: [{ path: "DynaEliteFunctionRole", tags, trust }] })
+
+      const { message } = await failed()
+
+      assert.include(message, `role ${FakeAws.roleArn("DynaEliteFunctionRole")}`)
+      assert.include(message, says)
+      assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
+    }
+  })
+
+  it("tags what a prefixed deployment creates with its own value, so another deployment never takes it for its own", async () => {
+    FakeAws.account()
+    const dev = { names: Deployment.names("dev-"), location: target.location }
+
+    await RunSteps.succeeded(steps(dev), { yes: true })
+
+    const created = FakeAws.lambda.commandCalls(CreateFunctionCommand).map((c) => c.args[0].input)
+    assert.deepStrictEqual(created.map((c) => [c.FunctionName, c.Tags]), [["dev-JAM_Lambda_Exec_Function_EDIT_THIS", { "dyna-elite": `${REGION}/dev-` }]])
   })
 })

@@ -3,7 +3,7 @@
  * on a fresh account and on the Jam's (whose function and role it must keep), that a second run deletes
  * nothing, and verify's `invoke`. Time is a TestClock.
  */
-import { DeleteTableCommand } from "@aws-sdk/client-dynamodb"
+import { CreateBackupCommand, DeleteTableCommand, DescribeBackupCommand } from "@aws-sdk/client-dynamodb"
 import { DeleteRoleCommand, DeleteRolePolicyCommand } from "@aws-sdk/client-iam"
 import {
   DeleteEventSourceMappingCommand,
@@ -24,6 +24,7 @@ import * as FakeAws from "./support/FakeAws.js"
 import * as RunSteps from "./support/RunSteps.js"
 
 const names = Deployment.names()
+const target = { names, location: { partition: "aws", region: FakeAws.REGION, account: FakeAws.ACCOUNT } }
 const FUNCTION = "JAM_Lambda_Exec_Function_EDIT_THIS"
 const POLICY = "DynaEliteStreamAndTables"
 
@@ -35,11 +36,12 @@ beforeAll(async () => {
 
 /** Provisions the account as `pnpm provision --target aws` would, then forgets what that sent. */
 const provisioned = async () => {
-  await RunSteps.succeeded(awsSteps(names, Effect.sync(() => artifact)))
+  await RunSteps.succeeded(awsSteps(target, Effect.sync(() => artifact)), { yes: true })
   RunSteps.forgetRequests()
 }
 
-const teardown = (deleteData = false) => RunSteps.succeeded(awsTeardownSteps(names, { deleteData }))
+const teardown = (deleteData = false, forceDeleteData = false, yes = true) =>
+  RunSteps.succeeded(awsTeardownSteps(target, { deleteData, forceDeleteData }), { yes })
 
 const { sent, forgetRequests, mutating } = RunSteps
 const input = <I>(calls: ReadonlyArray<{ readonly args: readonly [{ readonly input: I }, ...Array<unknown>] }>) => calls.map((c) => c.args[0].input)
@@ -52,10 +54,20 @@ describe("teardown on AWS", () => {
     // More mappings of the function than one page holds: one left on a replaced stream of the table (ours
     // too), one on another table's stream and one on a queue (not ours).
     const mapping = (uuid: string, EventSourceArn: string) =>
-      account.mappings.set(uuid, { UUID: uuid, EventSourceArn, FunctionArn: FakeAws.functionArn(FUNCTION), State: "Enabled", polls: 0 })
+      account.mappings.set(uuid, {
+        UUID: uuid,
+        EventSourceArn,
+        EventSourceMappingArn: FakeAws.mappingArn(uuid),
+        FunctionArn: FakeAws.functionArn(FUNCTION),
+        State: "Enabled",
+        polls: 0
+      })
     mapping("on-queue", `arn:aws:sqs:${FakeAws.REGION}:${FakeAws.ACCOUNT}:orders`)
     mapping("on-other-table", `${FakeAws.tableArn("Orders")}/stream/2026-01-01T00:00:00.000`)
     mapping("on-replaced-stream", `${FakeAws.tableArn("CustTransactions")}/stream/2025-06-01T00:00:00.000`)
+    account.mappingTags.set(FakeAws.mappingArn("on-replaced-stream"), { "dyna-elite": `${FakeAws.REGION}/` })
+    // One on the table's stream that someone else made for the function: not ours, kept.
+    mapping("someone-elses", `${FakeAws.tableArn("CustTransactions")}/stream/2025-01-01T00:00:00.000`)
     // Someone added another inline policy to our role: IAM refuses to delete a role that still has one.
     account.policies.set("DynaEliteFunctionRole/AddedLater", "{}")
 
@@ -89,10 +101,10 @@ describe("teardown on AWS", () => {
 
     assert.deepStrictEqual(outcomes.map((o) => o.action), ["deleted", "deleted", "deleted", "deleted", "kept", "kept", "kept", "kept"])
     assert.deepStrictEqual(outcomes.slice(-4).map((o) => [o.resource, o.detail]), [
-      ["CustTransactions", "pass --delete-data to delete it"],
-      ["CustProfile", "pass --delete-data to delete it"],
-      ["CustTransactionsRejected", "pass --delete-data to delete it"],
-      ["CustEliteEvents", "pass --delete-data to delete it"]
+      [FakeAws.tableArn("CustTransactions"), "pass --delete-data to delete it"],
+      [FakeAws.tableArn("CustProfile"), "pass --delete-data to delete it"],
+      [FakeAws.tableArn("CustTransactionsRejected"), "pass --delete-data to delete it"],
+      [FakeAws.tableArn("CustEliteEvents"), "pass --delete-data to delete it"]
     ])
     assert.strictEqual(lines.at(-1), "Done: 4 of 8 steps changed something.")
 
@@ -126,21 +138,84 @@ describe("teardown on AWS", () => {
     assert.deepStrictEqual(fn, {
       action: "kept",
       resource: FakeAws.functionArn(FUNCTION),
-      detail: "it was there before provision; its code is now ours: redeploy the original yourself"
+      detail: "it was there before provision; its code from before is version 1 (README: restoring an adopted function)"
     })
     assert.deepStrictEqual(role, { action: "kept", resource: jamRole, detail: "it was there before provision" })
   })
 
-  it("keeps a role of our name that provision found and did not create", async () => {
-    FakeAws.account({ roles: [{ path: "DynaEliteFunctionRole" }] })
+  it("keeps what another deployment created: a role and a mapping tagged with another region's value", async () => {
+    const account = FakeAws.account({ roles: [{ path: "DynaEliteFunctionRole", tags: [{ Key: "dyna-elite", Value: "us-east-1/" }] }] })
+
+    const { outcomes } = await teardown(true)
+
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
+    assert.deepInclude(outcomes[3], { action: "kept", resource: FakeAws.roleArn("DynaEliteFunctionRole") })
+    assert.isTrue(account.roles.has("DynaEliteFunctionRole"))
+  })
+
+  it("with --delete-data deletes only the tables provision created; the Jam's are kept and named", async () => {
+    const { account } = FakeAws.jamAccount()
+    await provisioned()
+    account.itemCounts.set("CustTransactions", 3)
+    account.itemCounts.set("CustProfile", 1)
+
+    const { outcomes } = await teardown(true)
+
+    assert.deepStrictEqual(input(FakeAws.dynamo.commandCalls(DeleteTableCommand)), [
+      { TableName: "CustTransactionsRejected" },
+      { TableName: "CustEliteEvents" }
+    ])
+    assert.lengthOf(FakeAws.dynamo.commandCalls(CreateBackupCommand), 0)
+    assert.deepStrictEqual(outcomes.slice(-4).map((o) => [o.action, o.detail]), [
+      ["kept", "it was there before provision (no owner tag of this deployment); --force-delete-data deletes it too"],
+      ["kept", "it was there before provision (no owner tag of this deployment); --force-delete-data deletes it too"],
+      ["deleted", undefined],
+      ["deleted", undefined]
+    ])
+    assert.isTrue(account.tables.has("CustTransactions"))
+  })
+
+  it("with --force-delete-data backs up a table with items, prints the backup's ARN, and only then deletes it", async () => {
+    const { account } = FakeAws.jamAccount()
+    await provisioned()
+    account.itemCounts.set("CustTransactions", 3)
+
+    const { outcomes } = await teardown(true, true)
+
+    const [backup, ...more] = input(FakeAws.dynamo.commandCalls(CreateBackupCommand))
+    assert.lengthOf(more, 0)
+    assert.strictEqual(backup?.TableName, "CustTransactions")
+    const order = sent()
+    assert.isBelow(order.indexOf("CreateBackupCommand"), order.indexOf("DeleteTableCommand"))
+    // It waited for the backup to be AVAILABLE before deleting the table.
+    assert.lengthOf(FakeAws.dynamo.commandCalls(DescribeBackupCommand), 2)
+    const [arn] = account.backups.keys()
+    assert.deepInclude(outcomes[4], { action: "deleted", detail: `backup ${arn}` })
+    assert.isFalse(account.tables.has("CustTransactions"))
+  })
+
+  it("deletes no table with items without agreement, and says what it would have done", async () => {
+    const { account } = FakeAws.jamAccount()
+    await provisioned()
+    account.itemCounts.set("CustTransactions", 3)
+
+    const { message, lines } = await RunSteps.failed(awsTeardownSteps(target, { deleteData: true, forceDeleteData: true }), { yes: false })
+
+    assert.include(message, "nothing was changed")
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
+    assert.include(lines.join("\n"), "! deletes table CustTransactions, which provision did not create, and every item in it (a backup is taken first)")
+    assert.isTrue(account.tables.has("CustTransactions"))
+  })
+
+  it("plans a teardown without changing anything", async () => {
+    FakeAws.jamAccount()
     await provisioned()
 
-    const { outcomes } = await teardown()
+    const { lines } = await RunSteps.succeeded(awsTeardownSteps(target, { deleteData: true, forceDeleteData: true }), { mode: "plan" })
 
-    assert.deepStrictEqual(input(FakeAws.lambda.commandCalls(DeleteFunctionCommand)), [{ FunctionName: FUNCTION }])
-    assert.deepStrictEqual(input(FakeAws.iam.commandCalls(DeleteRolePolicyCommand)), [{ RoleName: "DynaEliteFunctionRole", PolicyName: POLICY }])
-    assert.lengthOf(FakeAws.iam.commandCalls(DeleteRoleCommand), 0)
-    assert.deepInclude(outcomes[3], { action: "kept", resource: FakeAws.roleArn("DynaEliteFunctionRole") })
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
+    assert.include(lines.join("\n"), `[3/8] function ${FUNCTION}: keeps`)
+    assert.include(lines.join("\n"), "[5/8] table CustTransactions: will delete")
   })
 
   it("changes nothing on a second run, fresh or Jam, with or without data: only reads are sent", async () => {
@@ -166,7 +241,7 @@ describe("teardown on AWS", () => {
     await provisioned()
     FakeAws.lambda.on(GetEventSourceMappingCommand).resolves({ UUID: "created-0", State: "Deleting" })
 
-    const { message, errors } = await RunSteps.failed(awsTeardownSteps(names, { deleteData: false }))
+    const { message, errors } = await RunSteps.failed(awsTeardownSteps(target, { deleteData: false, forceDeleteData: false }), { yes: true })
 
     assert.strictEqual(message, "event source mapping created-0 is still Deleting after 5 minutes; run teardown again later")
     assert.deepStrictEqual(errors, [`[1/8] stream mapping CustTransactions → ${FUNCTION}: failed`])

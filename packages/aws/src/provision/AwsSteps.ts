@@ -1,7 +1,7 @@
 /**
  * The AWS target's provisioning, in order: the tables and the stream (the same steps as the local
  * target's), the function's role and policy, the function, and the mapping from the stream to it. Each
- * step reads what exists first, so a second run changes nothing.
+ * step decides from what exists first, so a second run changes nothing, and `--plan` changes nothing at all.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,36 +14,38 @@ import * as Bundle from "./Bundle.js"
 import * as EventSourceMapping from "./EventSourceMapping.js"
 import * as LambdaFunction from "./Function.js"
 import * as Role from "./Role.js"
-import type { Outcome, Step } from "./Step.js"
-import { describeTable, ensureStream, ensureTable, eventsTable, MissingTable, profilesTable, rejectedTable, transactionsTable } from "./TableSteps.js"
+import type { Step } from "./Step.js"
+import * as TableSteps from "./TableSteps.js"
 
 export type AwsStepError =
   | DynamoDbError
   | LambdaError
   | IamError
   | Bundle.BundleError
-  | MissingTable
   | Arn.InvalidArn
+  | Role.RoleNotOurs
   | EventSourceMapping.MappingNotEnabled
 
 /** What the steps run on. */
 export type AwsServices = DynamoDb | Lambda | Iam
 
 /**
- * The Lambda and IAM clients, from the SDK's default credentials chain in `AWS_REGION`. `DynamoDb`
- * comes from the scripts' own layer, which the AWS target configures without an endpoint.
+ * The Lambda and IAM clients, from the SDK's default credentials chain in the command's region.
+ * `DynamoDb` comes from the scripts' own layer, which the AWS target configures without an endpoint.
  */
 export const layer = Layer.mergeAll(Lambda.layer, Iam.layer)
 
-/** The transactions table as it is now: its ARN (which says the partition, region and account) and stream. */
-const transactions = (name: string) =>
-  Effect.gen(function*() {
-    const table = yield* describeTable(name)
-    if (table?.TableArn === undefined) return yield* new MissingTable({ table: name })
-    const arn = yield* Effect.fromResult(Arn.parse(table.TableArn, `the ARN of table ${name}`))
-    const stream = table.StreamSpecification?.StreamEnabled === true ? table.LatestStreamArn : undefined
-    return { arn: table.TableArn, location: arn, stream }
-  })
+/** One deployment on AWS: its names, and the account and region it lives in (from STS, before anything exists). */
+export interface Target {
+  readonly names: Deployment.Names
+  readonly location: Deployment.Location
+}
+
+/** The ARNs a deployment's resources have, or will have once created. */
+export const arns = ({ names, location: at }: Target) => ({
+  table: (name: string) => `arn:${at.partition}:dynamodb:${at.region}:${at.account}:table/${name}`,
+  ourRole: `arn:${at.partition}:iam::${at.account}:role/${names.roleName}`
+})
 
 /** The role an existing function runs as (an adopted function keeps its own), or `undefined` before there is one. */
 const adoptedRole = (names: Deployment.Names) =>
@@ -58,52 +60,56 @@ export const functionRoleName = (names: Deployment.Names) =>
       : Arn.resourceName(yield* Effect.fromResult(Arn.parse(adopted, `the role ARN of ${names.functionName}`)))
   })
 
-const roleStep = (names: Deployment.Names) =>
+const roleStep = (target: Target, owner: Deployment.OwnerTag) =>
   Effect.gen(function*() {
-    const adopted = yield* adoptedRole(names)
+    const adopted = yield* adoptedRole(target.names)
     if (adopted !== undefined) {
-      return { action: "unchanged", resource: adopted, detail: `the role ${names.functionName} runs as` } satisfies Outcome
+      return { action: "unchanged", resource: adopted, detail: `the role ${target.names.functionName} runs as` } as const
     }
-    const role = yield* Role.ensureRole(names.roleName)
-    return { action: role.action, resource: role.arn, detail: "assumable by Lambda only" } satisfies Outcome
+    return yield* Role.decideRole(target.names.roleName, owner, arns(target).ourRole)
   })
 
-const policyStep = (names: Deployment.Names) =>
+const policyStep = (target: Target) =>
   Effect.gen(function*() {
-    const { location } = yield* transactions(names.transactions)
-    const roleName = yield* functionRoleName(names)
-    return yield* Role.ensurePolicy(roleName, names.policyName, Role.policyDocument(location, names))
+    const roleName = yield* functionRoleName(target.names)
+    return yield* Role.decidePolicy(roleName, target.names.policyName, Role.policyDocument(target.location, target.names))
   })
 
-const functionStep = (names: Deployment.Names, artifact: Effect.Effect<Bundle.Artifact, Bundle.BundleError>) =>
+const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
   Effect.gen(function*() {
-    // Only a function yet to be created needs our role's ARN; the role step has made the role by then.
-    const ourRole = Role.ensureRole(names.roleName).pipe(Effect.map((role) => role.arn))
-    return yield* LambdaFunction.publish(names, yield* artifact, ourRole)
-  })
-
-const mappingStep = (names: Deployment.Names) =>
-  Effect.gen(function*() {
-    const table = yield* transactions(names.transactions)
-    if (table.stream === undefined) return yield* new MissingTable({ table: `${names.transactions} (with a stream)` })
-    return yield* EventSourceMapping.ensure(names.functionName, table.arn, table.stream, Deployment.mapping)
+    const { names } = target
+    const table = yield* TableSteps.describeTable(names.transactions)
+    // A stream without new images is replaced by the stream step: the mapping will be on its successor.
+    const spec = table?.StreamSpecification
+    const stream = spec?.StreamEnabled === true && TableSteps.carriesNewImage(spec.StreamViewType) ? table?.LatestStreamArn : undefined
+    return yield* EventSourceMapping.decide(names.functionName, arns(target).table(names.transactions), stream, Deployment.mapping, owner)
   })
 
 /**
- * Every step of `pnpm provision --target aws`, in order, for the resources `names` names. `artifact`
- * is the function's bundle, built by esbuild when the function step runs (tests build it once).
+ * Every step of `pnpm provision --target aws`, in order, for one deployment. `artifact` is the
+ * function's bundle, built by esbuild once, when the function step first decides (tests build it once).
  */
 export const awsSteps = (
-  names: Deployment.Names,
+  target: Target,
   artifact: Effect.Effect<Bundle.Artifact, Bundle.BundleError> = Bundle.make
-): ReadonlyArray<Step<AwsStepError, AwsServices>> => [
-  { title: `table ${names.transactions}`, run: ensureTable(transactionsTable(names.transactions)) },
-  { title: `stream on ${names.transactions}`, run: ensureStream(names.transactions) },
-  { title: `table ${names.profiles}`, run: ensureTable(profilesTable(names.profiles)) },
-  { title: `table ${names.rejected} (quarantine)`, run: ensureTable(rejectedTable(names.rejected)) },
-  { title: `table ${names.events} (EliteQualified events)`, run: ensureTable(eventsTable(names.events)) },
-  { title: `role of ${names.functionName}`, run: roleStep(names) },
-  { title: `policy ${names.policyName}`, run: policyStep(names) },
-  { title: `function ${names.functionName} (bundled)`, run: functionStep(names, artifact) },
-  { title: `stream mapping ${names.transactions} → ${names.functionName}`, run: mappingStep(names) }
-]
+): Effect.Effect<ReadonlyArray<Step<AwsStepError, AwsServices>>> =>
+  Effect.gen(function*() {
+    const { names } = target
+    const owner = Deployment.ownerTag(names.prefix, target.location.region)
+    const tables = TableSteps.byTag(owner)
+    const bundle = yield* Effect.cached(artifact)
+    return [
+      { title: `table ${names.transactions}`, decide: TableSteps.decideTable(TableSteps.transactionsTable(names.transactions), tables) },
+      { title: `stream on ${names.transactions}`, decide: TableSteps.decideStream(names.transactions, tables) },
+      { title: `table ${names.profiles}`, decide: TableSteps.decideTable(TableSteps.profilesTable(names.profiles), tables) },
+      { title: `table ${names.rejected} (quarantine)`, decide: TableSteps.decideTable(TableSteps.rejectedTable(names.rejected), tables) },
+      { title: `table ${names.events} (EliteQualified events)`, decide: TableSteps.decideTable(TableSteps.eventsTable(names.events), tables) },
+      { title: `role of ${names.functionName}`, decide: roleStep(target, owner) },
+      { title: `policy ${names.policyName}`, decide: policyStep(target) },
+      {
+        title: `function ${names.functionName} (bundled)`,
+        decide: LambdaFunction.decidePublish(names, bundle, arns(target).ourRole, owner)
+      },
+      { title: `stream mapping ${names.transactions} → ${names.functionName}`, decide: mappingStep(target, owner) }
+    ]
+  })

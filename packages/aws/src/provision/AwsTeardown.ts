@@ -1,7 +1,9 @@
 /**
  * `pnpm teardown --target aws`, in order: the stream mapping, our policy, then the function and its role
- * only if provision created them (they carry our owner tag), and the tables only when asked to. Each
- * step reads what exists first, so a second run deletes nothing.
+ * only if this deployment's provision created them (they carry its owner tag), and the tables only when
+ * asked to: ours with `--delete-data`, the ones that were there before only with `--force-delete-data`
+ * too, each backed up first when it holds items. Each step decides from what exists, so a second run
+ * deletes nothing.
  */
 import * as Effect from "effect/Effect"
 import * as Deployment from "../Deployment.js"
@@ -9,41 +11,48 @@ import type { DynamoDbError } from "../DynamoDb.js"
 import type { IamError } from "../Iam.js"
 import type { LambdaError } from "../Lambda.js"
 import type * as Arn from "./Arn.js"
-import { type AwsServices, functionRoleName } from "./AwsSteps.js"
+import { type AwsServices, functionRoleName, type Target } from "./AwsSteps.js"
 import * as EventSourceMapping from "./EventSourceMapping.js"
 import * as LambdaFunction from "./Function.js"
 import * as Role from "./Role.js"
-import type { Outcome, Step } from "./Step.js"
-import { deleteTable } from "./TableSteps.js"
+import type { Step } from "./Step.js"
+import * as TableSteps from "./TableSteps.js"
 
-export type AwsTeardownError = DynamoDbError | LambdaError | IamError | Arn.InvalidArn | EventSourceMapping.MappingNotDeleted
+export type AwsTeardownError =
+  | DynamoDbError
+  | LambdaError
+  | IamError
+  | Arn.InvalidArn
+  | EventSourceMapping.MappingNotDeleted
+  | TableSteps.BackupNotReady
 
 /** The Lambda and IAM clients: the same as provisioning's. */
 export { layer } from "./AwsSteps.js"
 
-const kept = (name: string) => Effect.succeed<Outcome>({ action: "kept", resource: name, detail: "pass --delete-data to delete it" })
-
 /**
- * Every step of `pnpm teardown --target aws`, in order, for the resources `names` names. The function's
- * role is looked up when each step runs: the function's own while it exists (an adopted one's), ours
- * once it is gone.
+ * Every step of `pnpm teardown --target aws`, in order, for one deployment. The function's role is looked
+ * up when each step runs: the function's own while it exists (an adopted one's), ours once it is gone.
  */
 export const awsTeardownSteps = (
-  names: Deployment.Names,
-  options: { readonly deleteData: boolean }
-): ReadonlyArray<Step<AwsTeardownError, AwsServices>> => [
-  {
-    title: `stream mapping ${names.transactions} → ${names.functionName}`,
-    run: EventSourceMapping.remove(names.functionName, names.transactions)
-  },
-  {
-    title: `policy ${names.policyName}`,
-    run: functionRoleName(names).pipe(Effect.flatMap((roleName) => Role.removePolicy(roleName, names.policyName)))
-  },
-  { title: `function ${names.functionName}`, run: LambdaFunction.remove(names.functionName) },
-  { title: `role of ${names.functionName}`, run: functionRoleName(names).pipe(Effect.flatMap(Role.remove)) },
-  ...Deployment.tableNames(names).map((name) => ({
-    title: `table ${name}`,
-    run: options.deleteData ? deleteTable(name) : kept(name)
-  }))
-]
+  target: Target,
+  options: TableSteps.RemoveOptions
+): ReadonlyArray<Step<AwsTeardownError, AwsServices>> => {
+  const { names } = target
+  const owner = Deployment.ownerTag(names.prefix, target.location.region)
+  return [
+    {
+      title: `stream mapping ${names.transactions} → ${names.functionName}`,
+      decide: EventSourceMapping.decideRemove(names.functionName, names.transactions, owner)
+    },
+    {
+      title: `policy ${names.policyName}`,
+      decide: functionRoleName(names).pipe(Effect.flatMap((roleName) => Role.decideRemovePolicy(roleName, names.policyName)))
+    },
+    { title: `function ${names.functionName}`, decide: LambdaFunction.decideRemove(names.functionName, owner) },
+    { title: `role of ${names.functionName}`, decide: functionRoleName(names).pipe(Effect.flatMap((roleName) => Role.decideRemove(roleName, owner))) },
+    ...Deployment.tableNames(names).map((name) => ({
+      title: `table ${name}`,
+      decide: TableSteps.decideRemoveTable(name, TableSteps.byTag(owner), options, TableSteps.onDemandBackup)
+    }))
+  ]
+}

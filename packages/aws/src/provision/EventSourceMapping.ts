@@ -9,6 +9,7 @@ import {
   DeleteEventSourceMappingCommand,
   type EventSourceMappingConfiguration,
   GetEventSourceMappingCommand,
+  ListTagsCommand,
   paginateListEventSourceMappings,
   UpdateEventSourceMappingCommand
 } from "@aws-sdk/client-lambda"
@@ -18,10 +19,10 @@ import * as Schema from "effect/Schema"
 import { isDeepStrictEqual } from "node:util"
 import * as AwsCall from "../AwsCall.js"
 import * as Arn from "./Arn.js"
-import type { MappingSettings } from "../Deployment.js"
+import { isOwnedBy, type MappingSettings, type OwnerTag } from "../Deployment.js"
 import { Lambda, type LambdaError } from "../Lambda.js"
 import * as Retry from "../Retry.js"
-import type { Outcome } from "./Step.js"
+import { change, noChange, type Outcome } from "./Step.js"
 
 /** The mapping did not reach `Enabled`: Lambda disabled it, or it was still on its way after `Retry.resourceReady`. */
 export class MappingNotEnabled extends Schema.TaggedError<MappingNotEnabled>()("MappingNotEnabled", {
@@ -47,8 +48,12 @@ export class MappingNotDeleted extends Schema.TaggedError<MappingNotDeleted>()("
   }
 }
 
-/** The settings every mapping call sends; `StartingPosition` only on create, as it cannot change. */
-export const settings = (s: MappingSettings) => ({
+/**
+ * The settings every mapping call sends; `StartingPosition` only on create, as it cannot change. With an
+ * on-failure destination (an S3 bucket's ARN), a batch Lambda gives up on is written there whole.
+ */
+export const settings = (s: MappingSettings, onFailure?: string) => ({
+  ...(onFailure === undefined ? {} : { DestinationConfig: { OnFailure: { Destination: onFailure } } }),
   FilterCriteria: { Filters: s.filterPatterns.map((Pattern) => ({ Pattern })) },
   BatchSize: s.batchSize,
   MaximumBatchingWindowInSeconds: s.maximumBatchingWindowInSeconds,
@@ -62,8 +67,12 @@ export const settings = (s: MappingSettings) => ({
 const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => isDeepStrictEqual([...a].sort(), [...b].sort())
 
 /** What differs between a mapping as it is and as we want it, by setting name. */
-export const mappingChanges = (current: EventSourceMappingConfiguration, s: MappingSettings): ReadonlyArray<string> => {
-  const wanted = settings(s)
+export const mappingChanges = (
+  current: EventSourceMappingConfiguration,
+  s: MappingSettings,
+  onFailure?: string
+): ReadonlyArray<string> => {
+  const wanted = settings(s, onFailure)
   const changes: Array<string> = []
   const compare = (name: string, from: unknown, to: unknown) => {
     if (from !== to) changes.push(name)
@@ -77,6 +86,7 @@ export const mappingChanges = (current: EventSourceMappingConfiguration, s: Mapp
   compare("retry attempts", current.MaximumRetryAttempts, wanted.MaximumRetryAttempts)
   compare("record age", current.MaximumRecordAgeInSeconds, wanted.MaximumRecordAgeInSeconds)
   compare("parallelization", current.ParallelizationFactor, wanted.ParallelizationFactor)
+  if (onFailure !== undefined) compare("on-failure destination", current.DestinationConfig?.OnFailure?.Destination, onFailure)
   if (current.State === "Disabled" || current.State === "Disabling") changes.push("enabled")
   return changes
 }
@@ -138,57 +148,103 @@ const deleteMapping = (uuid: string) =>
     yield* Retry.onTransient(lambda.call("DeleteEventSourceMapping", (c) => c.send(new DeleteEventSourceMappingCommand({ UUID: uuid }))))
   }).pipe(Effect.retry({ schedule: Retry.resourceReady, while: (e) => e.kind === "Conflict" }))
 
+/** A mapping's tags (Lambda's ListTags on its ARN). */
+const tagsOf = (mapping: EventSourceMappingConfiguration) =>
+  Effect.gen(function*() {
+    const lambda = yield* Lambda
+    const arn = mapping.EventSourceMappingArn
+    if (arn === undefined) return {}
+    return (yield* Retry.onTransient(lambda.call("ListTags", (c) => c.send(new ListTagsCommand({ Resource: arn }))))).Tags ?? {}
+  })
+
+const isOurs = (owner: OwnerTag) => (mapping: EventSourceMappingConfiguration) =>
+  Effect.map(tagsOf(mapping), (tags) => isOwnedBy(owner, tags))
+
 /**
- * Maps the table's current stream (`streamArn`) to the function. Mappings of the function on another
- * stream of the same table (`tableArn`) read a stream that was replaced, and are removed; mappings on
- * other sources are left alone.
+ * Maps the table's current stream (`streamArn`; `undefined` while provision has yet to make it) to the
+ * function, tagged as ours. Mappings of the function on another stream of the same table read a stream
+ * that was replaced, and are removed: ours at once, another's (the Jam's) only as a risk a person agrees
+ * to. Changing the settings of a mapping provision did not create is such a risk too. Mappings on other
+ * sources are left alone.
  */
-export const ensure = Effect.fn("EventSourceMapping.ensure")(function*(
+export const decide = Effect.fn("EventSourceMapping.decide")(function*(
   functionName: string,
   tableArn: string,
-  streamArn: string,
-  s: MappingSettings
+  streamArn: string | undefined,
+  s: MappingSettings,
+  owner: OwnerTag,
+  onFailure?: string
 ) {
-  const lambda = yield* Lambda
-  const mappings = yield* list(functionName)
+  const mappings = yield* list(functionName).pipe(
+    Effect.catchTag("LambdaError", (e) => (e.kind === "NotFound" ? Effect.succeed([]) : Effect.fail(e)))
+  )
   const onThisTable = mappings.filter((m) => m.EventSourceArn?.startsWith(`${tableArn}/stream/`) === true)
   const stale = onThisTable.filter((m) => m.EventSourceArn !== streamArn)
-  yield* Effect.forEach(stale, (m) => uuidOf(m).pipe(Effect.flatMap(deleteMapping)), { discard: true })
-  const removed = stale.length === 0 ? [] : [`removed ${stale.length} on a replaced stream`]
-  const current = onThisTable.find((m) => m.EventSourceArn === streamArn)
+  const staleOurs = yield* Effect.filter(stale, isOurs(owner))
+  const staleOthers = stale.filter((m) => !staleOurs.includes(m))
+  const removed = stale.length === 0 ? [] : [`removes ${stale.length} on a replaced stream`]
+  const removeStale = Effect.forEach(stale, (m) => uuidOf(m).pipe(Effect.flatMap(deleteMapping)), { discard: true })
+  const staleRisk = staleOthers.length === 0 ? [] : [
+    `deletes ${staleOthers.length === 1 ? "mapping" : "mappings"} ${staleOthers.map((m) => m.UUID).join(", ")} of ${functionName}, ` +
+    "which provision did not create, on a replaced stream of the table"
+  ]
+  const current = streamArn === undefined ? undefined : onThisTable.find((m) => m.EventSourceArn === streamArn)
 
   if (current === undefined) {
-    const created = yield* lambda.call("CreateEventSourceMapping", (c) =>
-      c.send(
-        new CreateEventSourceMappingCommand({
-          FunctionName: functionName,
-          EventSourceArn: streamArn,
-          Enabled: true,
-          StartingPosition: s.startingPosition,
-          ...settings(s)
-        })
-      )).pipe(Effect.retry({ schedule: Retry.iamPropagation, while: isStreamNotYetReadable }))
-    const enabled = yield* awaitEnabled(yield* uuidOf(created))
-    return {
+    const from = streamArn ?? `the new stream of ${tableArn}`
+    return change({
       action: "created",
-      resource: enabled.EventSourceMappingArn ?? enabled.UUID ?? streamArn,
-      detail: [`from ${streamArn}`, ...removed].join(", ")
-    } satisfies Outcome
+      resource: `mapping ${functionName} ← ${from}`,
+      detail: [`from ${from}`, ...removed].join(", "),
+      ...(staleRisk.length === 0 ? {} : { risk: staleRisk.join("; ") })
+    }, Effect.gen(function*() {
+      const lambda = yield* Lambda
+      yield* removeStale
+      if (streamArn === undefined) return yield* Effect.die(new Error(`the stream of ${tableArn} is missing after the stream step`))
+      const created = yield* lambda.call("CreateEventSourceMapping", (c) =>
+        c.send(
+          new CreateEventSourceMappingCommand({
+            FunctionName: functionName,
+            EventSourceArn: streamArn,
+            Enabled: true,
+            StartingPosition: s.startingPosition,
+            ...settings(s, onFailure),
+            Tags: { [owner.key]: owner.value }
+          })
+        )).pipe(Effect.retry({ schedule: Retry.iamPropagation, while: isStreamNotYetReadable }))
+      const enabled = yield* awaitEnabled(yield* uuidOf(created))
+      return {
+        action: "created",
+        resource: enabled.EventSourceMappingArn ?? enabled.UUID ?? streamArn,
+        detail: [`from ${streamArn}`, ...removed].join(", ")
+      } satisfies Outcome
+    }))
   }
 
   const uuid = yield* uuidOf(current)
-  const changes = mappingChanges(current, s)
-  if (changes.length > 0) {
-    yield* Retry.onTransient(lambda.call("UpdateEventSourceMapping", (c) =>
-      c.send(new UpdateEventSourceMappingCommand({ UUID: uuid, FunctionName: functionName, Enabled: true, ...settings(s) })))).pipe(
-        Effect.retry({ schedule: Retry.resourceReady, while: (e) => e.kind === "Conflict" })
-      )
+  const changes = mappingChanges(current, s, onFailure)
+  const resource = current.EventSourceMappingArn ?? uuid
+  if (changes.length === 0 && stale.length === 0 && current.State === "Enabled") {
+    return noChange({ action: "unchanged", resource, detail: `from ${streamArn}` })
   }
-  const enabled = yield* awaitEnabled(uuid)
-  const resource = enabled.EventSourceMappingArn ?? uuid
-  return changes.length === 0 && stale.length === 0
-    ? { action: "unchanged", resource, detail: `from ${streamArn}` } satisfies Outcome
-    : { action: "updated", resource, detail: [...changes, ...removed].join(", ") } satisfies Outcome
+  const adopted = changes.length > 0 && !(yield* isOurs(owner)(current))
+  const risks = [
+    ...staleRisk,
+    ...(adopted ? [`changes the settings of mapping ${uuid} (${changes.join(", ")}), which provision did not create`] : [])
+  ]
+  const detail = [...changes, ...removed].join(", ") || "waits until it is Enabled"
+  return change({ action: "updated", resource, detail, ...(risks.length === 0 ? {} : { risk: risks.join("; ") }) }, Effect.gen(function*() {
+    const lambda = yield* Lambda
+    yield* removeStale
+    if (changes.length > 0) {
+      yield* Retry.onTransient(lambda.call("UpdateEventSourceMapping", (c) =>
+        c.send(new UpdateEventSourceMappingCommand({ UUID: uuid, FunctionName: functionName, Enabled: true, ...settings(s, onFailure) })))).pipe(
+          Effect.retry({ schedule: Retry.resourceReady, while: (e) => e.kind === "Conflict" })
+        )
+    }
+    const enabled = yield* awaitEnabled(uuid)
+    return { action: "updated", resource: enabled.EventSourceMappingArn ?? uuid, detail } satisfies Outcome
+  }))
 })
 
 /** Whether the ARN is a stream of the named table: `arn:…:dynamodb:…:table/NAME/stream/…`. */
@@ -198,27 +254,35 @@ const isStreamOf = (tableName: string) => (m: EventSourceMappingConfiguration): 
 }
 
 /**
- * Deletes the function's mappings on any stream of the table `tableName` and waits until each is gone;
- * mappings on other sources are left alone. A missing function has none.
+ * Deletes the function's mappings on any stream of the table `tableName` that this deployment created
+ * (they carry our owner tag) and waits until each is gone; another's mapping is kept, and mappings on
+ * other sources are left alone. A missing function has none.
  */
-export const remove = Effect.fn("EventSourceMapping.remove")(function*(functionName: string, tableName: string) {
+export const decideRemove = Effect.fn("EventSourceMapping.decideRemove")(function*(functionName: string, tableName: string, owner: OwnerTag) {
   const mappings = yield* list(functionName).pipe(
     Effect.catchTag("LambdaError", (e) => (e.kind === "NotFound" ? Effect.succeed([]) : Effect.fail(e)))
   )
-  const ours = mappings.filter(isStreamOf(tableName))
+  const onTable = mappings.filter(isStreamOf(tableName))
+  const ours = yield* Effect.filter(onTable, isOurs(owner))
+  const others = onTable.filter((m) => !ours.includes(m))
+  const keptNote = others.length === 0 ? [] : [`keeps ${others.map((m) => m.UUID).join(", ")}: not created by provision`]
   if (ours.length === 0) {
-    return { action: "unchanged", resource: `stream mappings of ${functionName}`, detail: `none on ${tableName}` } satisfies Outcome
+    return noChange({
+      action: others.length === 0 ? "unchanged" : "kept",
+      resource: others.length === 0 ? `stream mappings of ${functionName}` : others.map((m) => m.EventSourceMappingArn ?? m.UUID).join(", "),
+      detail: others.length === 0 ? `none on ${tableName}` : "not created by provision"
+    })
   }
-  yield* Effect.forEach(ours, (m) =>
-    Effect.gen(function*() {
-      const uuid = yield* uuidOf(m)
-      // One a previous teardown deleted may still be on its way out: only wait for it.
-      if (m.State !== "Deleting") yield* deleteMapping(uuid)
-      yield* awaitDeleted(uuid)
-    }), { discard: true })
-  return {
-    action: "deleted",
-    resource: ours.map((m) => m.EventSourceMappingArn ?? m.UUID).join(", "),
-    detail: `from ${[...new Set(ours.map((m) => m.EventSourceArn))].join(", ")}`
-  } satisfies Outcome
+  const resource = ours.map((m) => m.EventSourceMappingArn ?? m.UUID).join(", ")
+  const detail = [`from ${[...new Set(ours.map((m) => m.EventSourceArn))].join(", ")}`, ...keptNote].join("; ")
+  return change({ action: "deleted", resource, detail }, Effect.gen(function*() {
+    yield* Effect.forEach(ours, (m) =>
+      Effect.gen(function*() {
+        const uuid = yield* uuidOf(m)
+        // One a previous teardown deleted may still be on its way out: only wait for it.
+        if (m.State !== "Deleting") yield* deleteMapping(uuid)
+        yield* awaitDeleted(uuid)
+      }), { discard: true })
+    return { action: "deleted", resource, detail } satisfies Outcome
+  }))
 })

@@ -10,6 +10,8 @@ import {
   GetFunctionCommand,
   type GetFunctionCommandOutput,
   InvokeCommand,
+  paginateListVersionsByFunction,
+  PublishVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -24,7 +26,7 @@ import * as Deployment from "../Deployment.js"
 import { Lambda, type LambdaError } from "../Lambda.js"
 import * as Retry from "../Retry.js"
 import type { Artifact } from "./Bundle.js"
-import type { Outcome } from "./Step.js"
+import { change, noChange, type Outcome } from "./Step.js"
 
 /** The function as GetFunction reports it (configuration and tags), or `undefined` when no function has that name. */
 const get = (functionName: string) =>
@@ -41,22 +43,26 @@ export const describe = Effect.fn("Function.describe")(function*(functionName: s
   return (yield* get(functionName))?.Configuration
 })
 
-/** Whether provision created the function: it carries our owner tag. */
-export const isOurs = (tags: Readonly<Record<string, string>> | undefined): boolean =>
-  tags?.[Deployment.OWNER_TAG.key] === Deployment.OWNER_TAG.value
+/** Whether this deployment's provision created the function: it carries our owner tag with this deployment's value. */
+export const isOurs = (tags: Readonly<Record<string, string>> | undefined, owner: Deployment.OwnerTag): boolean =>
+  Deployment.isOwnedBy(owner, tags)
 
-/** The configuration we deploy, as CreateFunction and UpdateFunctionConfiguration take it. */
-export const configuration = (names: Deployment.Names) => ({
+/**
+ * The configuration we deploy, as CreateFunction and UpdateFunctionConfiguration take it. The
+ * environment keeps every variable the function has (an adopted function's own settings) and sets ours
+ * beside them.
+ */
+export const configuration = (names: Deployment.Names, current?: FunctionConfiguration) => ({
   Runtime: Deployment.functionSettings.runtime,
   Handler: Deployment.functionSettings.handler,
   MemorySize: Deployment.functionSettings.memorySize,
   Timeout: Deployment.functionSettings.timeoutSeconds,
-  Environment: { Variables: { ...Deployment.functionEnvironment(names) } }
+  Environment: { Variables: { ...current?.Environment?.Variables, ...Deployment.functionEnvironment(names) } }
 })
 
 /** What differs between the function as it is and as we deploy it, in words: `runtime python3.12 → nodejs22.x`, … */
 export const configurationChanges = (current: FunctionConfiguration, names: Deployment.Names): ReadonlyArray<string> => {
-  const wanted = configuration(names)
+  const wanted = configuration(names, current)
   const changes: Array<string> = []
   const compare = (what: string, from: unknown, to: unknown, unit = "") => {
     if (from !== to) changes.push(`${what} ${String(from)}${unit} → ${String(to)}${unit}`)
@@ -87,76 +93,134 @@ const awaitUpdated = (functionName: string) =>
 const whenNotBusy = <A, R>(update: Effect.Effect<A, LambdaError, R>) =>
   Effect.retry(Retry.onTransient(update), { schedule: Retry.resourceReady, while: (e) => e.kind === "Conflict" })
 
-/**
- * Publishes the artifact as the function: created (as `role`, tagged as ours) when missing, else code
- * and configuration updated where they differ. An existing function keeps its role and its tags.
- */
-export const publish = <E, R>(names: Deployment.Names, artifact: Artifact, role: Effect.Effect<string, E, R>) =>
+/** What a version published to keep an adopted function's code says of itself. */
+export const SAVED_VERSION_DESCRIPTION = "Saved by Dyna Elite's provision before it replaced this code"
+
+/** Publishes the function's code and configuration as it is now as a version, so it can be restored. */
+const saveVersion = (functionName: string, codeSha256: string | undefined) =>
   Effect.gen(function*() {
     const lambda = yield* Lambda
-    const functionName = names.functionName
-    const size = `${(artifact.zip.length / 1024).toFixed(0)} KB`
-    const current = yield* describe(functionName)
-    if (current === undefined) {
-      const roleArn = yield* role
-      const created = yield* lambda.call("CreateFunction", (c) =>
-        c.send(
-          new CreateFunctionCommand({
-            FunctionName: functionName,
-            Role: roleArn,
-            Code: { ZipFile: artifact.zip },
-            Description: "Dyna Elite: counts each CustTransactions insert into CustProfile, exactly once",
-            ...configuration(names),
-            Tags: { [Deployment.OWNER_TAG.key]: Deployment.OWNER_TAG.value }
-          })
-        )).pipe(Effect.retry({ schedule: Retry.iamPropagation, while: isRoleNotYetUsable }))
-      yield* lambda.call("waitUntilFunctionActiveV2", (client) =>
-        waitUntilFunctionActiveV2({ client, maxWaitTime: 300 }, { FunctionName: functionName }))
-      return {
-        action: "created",
-        resource: created.FunctionArn ?? functionName,
-        detail: `${Deployment.functionSettings.runtime}, ${size}`
-      } satisfies Outcome
-    }
-
-    const changes: Array<string> = []
-    if (current.CodeSha256 !== artifact.sha256) {
-      yield* whenNotBusy(lambda.call("UpdateFunctionCode", (c) =>
-        c.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: artifact.zip }))))
-      yield* awaitUpdated(functionName)
-      changes.push(`code (${size})`)
-    }
-    const configChanges = configurationChanges(current, names)
-    if (configChanges.length > 0) {
-      yield* whenNotBusy(lambda.call("UpdateFunctionConfiguration", (c) =>
-        c.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration(names) }))))
-      yield* awaitUpdated(functionName)
-      changes.push(...configChanges)
-    }
-    const resource = current.FunctionArn ?? functionName
-    return changes.length === 0
-      ? { action: "unchanged", resource, detail: `code sha256 ${artifact.sha256}` } satisfies Outcome
-      : { action: "updated", resource, detail: changes.join(", ") } satisfies Outcome
+    const out = yield* whenNotBusy(lambda.call("PublishVersion", (c) =>
+      c.send(new PublishVersionCommand({ FunctionName: functionName, Description: SAVED_VERSION_DESCRIPTION, CodeSha256: codeSha256 }))))
+    return out.Version ?? "?"
   })
 
 /**
- * Deletes the function if provision created it (it carries our owner tag). An adopted function (the
- * Jam's) is kept; publishing replaced its code with ours, which only its owner can put back.
+ * Publishes the artifact as the function: created (as `roleArn`, tagged as ours) when missing, else code
+ * and configuration updated where they differ. An existing function keeps its role, its tags and its
+ * other environment variables. Replacing the code of a function this deployment did not create (the
+ * Jam's) is a risk a person agrees to, and its code is first published as a version, to restore it from.
  */
-export const remove = Effect.fn("Function.remove")(function*(functionName: string) {
-  const lambda = yield* Lambda
+export const decidePublish = <E, R>(
+  names: Deployment.Names,
+  artifact: Effect.Effect<Artifact, E, R>,
+  roleArn: string,
+  owner: Deployment.OwnerTag
+) =>
+  Effect.gen(function*() {
+    const functionName = names.functionName
+    const built = yield* artifact
+    const size = `${(built.zip.length / 1024).toFixed(0)} KB`
+    const current = yield* get(functionName)
+    const configured = current?.Configuration
+    if (configured === undefined) {
+      return change({ action: "created", resource: functionName, detail: `${Deployment.functionSettings.runtime}, ${size}` }, Effect.gen(function*() {
+        const lambda = yield* Lambda
+        const created = yield* lambda.call("CreateFunction", (c) =>
+          c.send(
+            new CreateFunctionCommand({
+              FunctionName: functionName,
+              Role: roleArn,
+              Code: { ZipFile: built.zip },
+              Description: "Dyna Elite: counts each CustTransactions insert into CustProfile, exactly once",
+              ...configuration(names),
+              Tags: { [owner.key]: owner.value }
+            })
+          )).pipe(Effect.retry({ schedule: Retry.iamPropagation, while: isRoleNotYetUsable }))
+        yield* lambda.call("waitUntilFunctionActiveV2", (client) =>
+          waitUntilFunctionActiveV2({ client, maxWaitTime: 300 }, { FunctionName: functionName }))
+        return {
+          action: "created",
+          resource: created.FunctionArn ?? functionName,
+          detail: `${Deployment.functionSettings.runtime}, ${size}`
+        } satisfies Outcome
+      }))
+    }
+
+    const resource = configured.FunctionArn ?? functionName
+    const codeChanges = configured.CodeSha256 !== built.sha256
+    const configChanges = configurationChanges(configured, names)
+    if (!codeChanges && configChanges.length === 0) {
+      return noChange({ action: "unchanged", resource, detail: `code sha256 ${built.sha256}` })
+    }
+    const adopted = !isOurs(current?.Tags, owner)
+    const saving = adopted && codeChanges
+    const planned = [...(codeChanges ? [`code (${size})`] : []), ...configChanges]
+    return change({
+      action: "updated",
+      resource,
+      detail: [...(saving ? ["its code saved as a version first"] : []), ...planned].join(", "),
+      ...(saving
+        ? {
+          risk: `replaces the code of function ${functionName} (${configured.Runtime ?? "unknown runtime"}), which provision did not ` +
+            "create; what is there now is first published as a version, to restore it from"
+        }
+        : {})
+    }, Effect.gen(function*() {
+      const lambda = yield* Lambda
+      const saved = saving ? [`code before saved as version ${yield* saveVersion(functionName, configured.CodeSha256)}`] : []
+      if (codeChanges) {
+        yield* whenNotBusy(lambda.call("UpdateFunctionCode", (c) =>
+          c.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile: built.zip }))))
+        yield* awaitUpdated(functionName)
+      }
+      if (configChanges.length > 0) {
+        yield* whenNotBusy(lambda.call("UpdateFunctionConfiguration", (c) =>
+          c.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration(names, configured) }))))
+        yield* awaitUpdated(functionName)
+      }
+      return { action: "updated", resource, detail: [...saved, ...planned].join(", ") } satisfies Outcome
+    }))
+  })
+
+/** The versions provision published to keep an adopted function's code, newest last. */
+const savedVersions = (functionName: string) =>
+  Effect.gen(function*() {
+    const lambda = yield* Lambda
+    return yield* Retry.onTransient(lambda.call("ListVersionsByFunction", async (client) => {
+      const versions: Array<string> = []
+      for await (const page of paginateListVersionsByFunction({ client }, { FunctionName: functionName })) {
+        for (const v of page.Versions ?? []) {
+          if (v.Description === SAVED_VERSION_DESCRIPTION && v.Version !== undefined) versions.push(v.Version)
+        }
+      }
+      return versions
+    }))
+  })
+
+/**
+ * Deletes the function if this deployment's provision created it (it carries our owner tag). An adopted
+ * function (the Jam's) is kept, and the line names the version that holds its code from before.
+ */
+export const decideRemove = Effect.fn("Function.decideRemove")(function*(functionName: string, owner: Deployment.OwnerTag) {
   const current = yield* get(functionName)
-  if (current?.Configuration === undefined) return { action: "unchanged", resource: functionName, detail: "not there" } satisfies Outcome
+  if (current?.Configuration === undefined) return noChange({ action: "unchanged", resource: functionName, detail: "not there" })
   const resource = current.Configuration.FunctionArn ?? functionName
-  if (!isOurs(current.Tags)) {
-    return {
+  if (!isOurs(current.Tags, owner)) {
+    const saved = (yield* savedVersions(functionName)).at(0)
+    return noChange({
       action: "kept",
       resource,
-      detail: "it was there before provision; its code is now ours: redeploy the original yourself"
-    } satisfies Outcome
+      detail: saved === undefined
+        ? "it was there before provision"
+        : `it was there before provision; its code from before is version ${saved} (README: restoring an adopted function)`
+    })
   }
-  yield* whenNotBusy(lambda.call("DeleteFunction", (c) => c.send(new DeleteFunctionCommand({ FunctionName: functionName }))))
-  return { action: "deleted", resource } satisfies Outcome
+  return change({ action: "deleted", resource }, Effect.gen(function*() {
+    const lambda = yield* Lambda
+    yield* whenNotBusy(lambda.call("DeleteFunction", (c) => c.send(new DeleteFunctionCommand({ FunctionName: functionName }))))
+    return { action: "deleted", resource } satisfies Outcome
+  }))
 })
 
 /** The function ran and failed (Lambda's `FunctionError`): what it threw, as its error payload says. */

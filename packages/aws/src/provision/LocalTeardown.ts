@@ -1,54 +1,98 @@
 /**
  * `pnpm teardown` on the local target: stops the runner, removes the published function and the
- * runner's program, deletes the tables only when asked to, and stops our DynamoDB Local. Afterwards
- * nothing of ours listens and no process of ours is left.
+ * runner's program, deletes the tables only when asked to (those provision created; the others only with
+ * `--force-delete-data`), each saved to a file first when it holds items, and stops our DynamoDB Local.
+ * Afterwards nothing of ours listens and no process of ours is left.
  */
+import type { TableDescription } from "@aws-sdk/client-dynamodb"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import { existsSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import * as Deployment from "../Deployment.js"
+import { DynamoDb, DynamoDbError } from "../DynamoDb.js"
 import * as Background from "../local/Background.js"
 import * as LocalConfig from "../local/LocalConfig.js"
+import * as OwnedTables from "../local/OwnedTables.js"
+import * as Scan from "../ops/Scan.js"
 import { Tables } from "../Tables.js"
-import type { Outcome } from "./Step.js"
-import { deleteTable } from "./TableSteps.js"
+import { LOCAL_OWNER } from "./LocalSteps.js"
+import { always, change, noChange, type Outcome, type Step } from "./Step.js"
+import * as TableSteps from "./TableSteps.js"
 
-const removeFiles = (files: ReadonlyArray<string>, resource: string) =>
-  Effect.sync((): Outcome => {
+/** Files and folders of ours that are there; removing them is the step's change. */
+const decideRemoveFiles = (files: ReadonlyArray<string>, resource: string) =>
+  Effect.sync(() => {
     const present = files.filter((f) => existsSync(f))
-    for (const f of present) rmSync(f, { recursive: true, force: true })
-    return { action: present.length === 0 ? "unchanged" : "deleted", resource }
+    if (present.length === 0) return noChange<never, never>({ action: "unchanged", resource })
+    return change<never, never>(
+      { action: "deleted", resource },
+      Effect.sync((): Outcome => {
+        for (const f of present) rmSync(f, { recursive: true, force: true })
+        return { action: "deleted", resource }
+      })
+    )
   })
 
-const stopped = (pidFile: string, resource: string) =>
-  Background.stop(pidFile).pipe(
-    Effect.map((result): Outcome => ({ action: result === "stopped" ? "stopped" : "unchanged", resource, detail: result }))
-  )
+const decideStop = (pidFile: string, resource: string) =>
+  Effect.map(Background.running(pidFile), (pid) =>
+    pid === undefined
+      ? noChange<never, never>({ action: "unchanged", resource, detail: "not running" })
+      : change<never, never>(
+        { action: "stopped", resource, detail: `pid ${pid}` },
+        Background.stop(pidFile).pipe(Effect.map((result): Outcome => ({ action: result === "stopped" ? "stopped" : "unchanged", resource, detail: result })))
+      ))
+
+/** DynamoDB Local has no backups: a table with items is saved as one JSON item per line in `backups/` first. */
+export const fileBackup = (dir: string): TableSteps.Backup<DynamoDbError, DynamoDb> => (table: TableDescription) =>
+  Effect.gen(function*() {
+    const name = table.TableName ?? "table"
+    const stamp = DateTime.formatIso(yield* DateTime.now).replace(/[:.]/g, "-")
+    const file = join(dir, `${name}-${stamp}.jsonl`)
+    const items = yield* Scan.all(name)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(file, items.map((item) => JSON.stringify(item)).join("\n") + "\n", { mode: 0o600 })
+    return file
+  })
+
+export type LocalTeardownError = DynamoDbError
 
 /** The local teardown's steps, in order. */
-export const localTeardownSteps = (options: { readonly deleteData: boolean }) =>
+export const localTeardownSteps = (options: TableSteps.RemoveOptions) =>
   Effect.gen(function*() {
-    const { functionDir, runner, pidFile, dataDir, endpoint } = yield* LocalConfig.settings
+    const { functionDir, runner, pidFile, dataDir, endpoint, home } = yield* LocalConfig.settings
     const tables = yield* Tables
-    const names = Deployment.tableNames(tables)
-    const kept = (name: string) => Effect.succeed<Outcome>({ action: "kept", resource: name, detail: "pass --delete-data to delete it" })
-    // Reachable only while DynamoDB Local runs: delete tables first, stop it last.
-    const dataSteps = options.deleteData
-      ? [
-        ...names.map((name) => ({ title: `table ${name}`, run: deleteTable(name) })),
-        {
-          title: "runner checkpoints and on-failure records",
-          run: removeFiles([runner.checkpointFile, runner.onFailureFile], runner.checkpointFile)
-        }
-      ]
-      : names.map((name) => ({ title: `table ${name}`, run: kept(name) }))
-    return [
-      { title: "local runner", run: stopped(runner.pidFile, runner.pidFile) },
+    const owned = OwnedTables.ownership(home, LOCAL_OWNER)
+    const backup = fileBackup(join(home, "backups"))
+    const running = (yield* Background.running(pidFile)) !== undefined
+    // Reachable only while DynamoDB Local runs: delete tables first, stop it last. Without our DynamoDB
+    // Local running there is nothing of ours to delete (a DynamoDB someone else runs there is not ours).
+    const table = (name: string): Step<LocalTeardownError, DynamoDb> => ({
+      title: `table ${name}`,
+      decide: TableSteps.decideRemoveTable(name, owned, options, backup).pipe(
+        Effect.catchIf(
+          (e): boolean => e instanceof DynamoDbError && e.kind === "Unreachable",
+          () => Effect.succeed(noChange({ action: "unchanged", resource: name, detail: "DynamoDB Local is not running" }))
+        )
+      )
+    })
+    const steps: ReadonlyArray<Step<LocalTeardownError, DynamoDb>> = [
+      { title: "local runner", decide: decideStop(runner.pidFile, runner.pidFile) },
       {
         title: "stream mapping and function",
-        run: removeFiles([runner.mappingFile, runner.script, runner.statusFile, functionDir], functionDir)
+        decide: decideRemoveFiles([runner.mappingFile, runner.script, runner.statusFile, functionDir], functionDir)
       },
-      ...dataSteps,
-      { title: "DynamoDB Local", run: stopped(pidFile, endpoint) },
-      ...(options.deleteData ? [{ title: "DynamoDB Local data", run: removeFiles([dataDir], dataDir) }] : [])
+      ...Deployment.tableNames(tables).map(table),
+      ...(options.deleteData
+        ? [{
+          title: "runner checkpoints and on-failure records",
+          decide: decideRemoveFiles([runner.checkpointFile, runner.onFailureFile], runner.checkpointFile)
+        }]
+        : []),
+      { title: "DynamoDB Local", decide: decideStop(pidFile, endpoint) },
+      ...(options.deleteData ? [{ title: "DynamoDB Local data", decide: decideRemoveFiles([dataDir], dataDir) }] : [])
     ]
+    void running
+    void always
+    return steps
   })

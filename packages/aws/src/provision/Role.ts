@@ -19,22 +19,14 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { isDeepStrictEqual } from "node:util"
-import { type Names, OWNER_TAG } from "../Deployment.js"
+import { type OwnerTag } from "../Deployment.js"
 import { Iam } from "../Iam.js"
 import * as Retry from "../Retry.js"
-import type { Outcome } from "./Step.js"
+import { change, noChange, type Outcome } from "./Step.js"
 
-export interface Statement {
-  readonly Sid: string
-  readonly Effect: "Allow"
-  readonly Action: ReadonlyArray<string>
-  readonly Resource: ReadonlyArray<string>
-}
+import type { PolicyDocument } from "./FunctionPolicy.js"
 
-export interface PolicyDocument {
-  readonly Version: "2012-10-17"
-  readonly Statement: ReadonlyArray<Statement>
-}
+export { policyDocument, type PolicyDocument, type Statement } from "./FunctionPolicy.js"
 
 /** Where a deployment lives, as its table's ARN says. */
 export interface Location {
@@ -49,78 +41,21 @@ export const trustPolicy = {
   Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]
 } as const
 
-/** The inline policy, exactly as it is sent: what the handler (`Batch`, `ProfileStore.apply`, `Quarantine.put`) does, nothing more. */
-export const policyDocument = (
-  at: Location,
-  names: Pick<Names, "transactions" | "profiles" | "rejected" | "events" | "functionName">
-): PolicyDocument => {
-  const table = (name: string) => `arn:${at.partition}:dynamodb:${at.region}:${at.account}:table/${name}`
-  const logGroup = `arn:${at.partition}:logs:${at.region}:${at.account}:log-group:/aws/lambda/${names.functionName}`
-  return {
-    Version: "2012-10-17",
-    Statement: [
-      {
-        // Every stream of the table, not today's ARN: a replaced stream (a new view type) keeps working.
-        Sid: "ReadTransactionsStream",
-        Effect: "Allow",
-        Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-        Resource: [`${table(names.transactions)}/stream/*`]
-      },
-      {
-        // ListStreams supports no resource-level permissions: the Service Authorization Reference
-        // ("Actions, resources, and condition keys for Amazon DynamoDB") lists no resource type for it,
-        // so only "*" grants it. It reveals stream ARNs, never records.
-        Sid: "ListStreams",
-        Effect: "Allow",
-        Action: ["dynamodb:ListStreams"],
-        Resource: ["*"]
-      },
-      {
-        // ProfileStore: a batch's profiles read ahead in consistent BatchGetItems (a GetItem when one is
-        // left unread or a race is lost), then one conditional UpdateItem per customer.
-        Sid: "ApplyToProfiles",
-        Effect: "Allow",
-        Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-        Resource: [table(names.profiles)]
-      },
-      {
-        // A promotion: the profile's UpdateItem and this PutItem in one TransactWriteItems, which IAM
-        // authorizes action by action (there is no TransactWriteItems permission).
-        Sid: "RecordPromotions",
-        Effect: "Allow",
-        Action: ["dynamodb:PutItem"],
-        Resource: [table(names.events)]
-      },
-      {
-        // Quarantine.put: one conditional PutItem per record that can never be applied.
-        Sid: "QuarantineRejected",
-        Effect: "Allow",
-        Action: ["dynamodb:PutItem"],
-        Resource: [table(names.rejected)]
-      },
-      {
-        Sid: "OwnLogGroup",
-        Effect: "Allow",
-        Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        Resource: [logGroup, `${logGroup}:*`]
-      }
-    ]
-  }
-}
-
 // A stored policy, as IAM gives it back: a single action or resource may be a plain string.
 const OneOrMany = Schema.Union([Schema.String, Schema.Array(Schema.String)])
 const StoredStatement = Schema.Struct({
   Sid: Schema.optional(Schema.String),
   Effect: Schema.String,
   Action: OneOrMany,
-  Resource: OneOrMany
+  Resource: OneOrMany,
+  // Operator → condition key → value(s): FunctionPolicy narrows UpdateItem by dynamodb:Attributes.
+  Condition: Schema.optional(Schema.Record(Schema.String, Schema.Record(Schema.String, OneOrMany)))
 })
 const StoredPolicy = Schema.Struct({
   Version: Schema.String,
   Statement: Schema.Union([StoredStatement, Schema.Array(StoredStatement)])
 })
-// Anything we do not write (a Condition, a NotAction) makes the stored policy differ from ours.
+// Anything we do not write (a NotAction, a Principal) makes the stored policy differ from ours.
 const decodeStored = Schema.decodeUnknownOption(Schema.fromJsonString(StoredPolicy), { onExcessProperty: "error" })
 
 const list = (value: string | ReadonlyArray<string>) => (typeof value === "string" ? [value] : [...value].sort())
@@ -132,7 +67,10 @@ const normalized = (policy: typeof StoredPolicy.Type) => ({
     Sid: s.Sid,
     Effect: s.Effect,
     Action: list(s.Action),
-    Resource: list(s.Resource)
+    Resource: list(s.Resource),
+    Condition: s.Condition === undefined
+      ? undefined
+      : Object.fromEntries(Object.entries(s.Condition).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, list(v)]))]))
   }))
 })
 
@@ -159,27 +97,73 @@ export const describe = Effect.fn("Role.describe")(function*(roleName: string) {
   )
 })
 
-/** Whether provision created the role: it carries our owner tag. */
-export const isOurs = (role: { readonly Tags?: ReadonlyArray<Tag> | undefined }): boolean =>
-  (role.Tags ?? []).some((tag) => tag.Key === OWNER_TAG.key && tag.Value === OWNER_TAG.value)
+/** Whether this deployment's provision created the role: it carries our owner tag with this deployment's value. */
+export const isOurs = (role: { readonly Tags?: ReadonlyArray<Tag> | undefined }, owner: OwnerTag): boolean =>
+  (role.Tags ?? []).some((tag) => tag.Key === owner.key && tag.Value === owner.value)
 
-/** Creates the role, tagged as ours, unless one of that name exists; an existing role is used as it is. */
-export const ensureRole = Effect.fn("Role.ensureRole")(function*(roleName: string) {
-  const iam = yield* Iam
-  const existing = (yield* describe(roleName))?.Arn
-  if (existing !== undefined) return { action: "unchanged", arn: existing } as const
-  const created = yield* iam.call("CreateRole", (c) =>
-    c.send(
-      new CreateRoleCommand({
-        RoleName: roleName,
-        AssumeRolePolicyDocument: JSON.stringify(trustPolicy),
-        Description: "Dyna Elite's stream function: reads the CustTransactions stream, writes CustProfile",
-        Tags: [{ Key: OWNER_TAG.key, Value: OWNER_TAG.value }]
-      })
-    ))
-  const arn = created.Role?.Arn
-  if (arn === undefined) return yield* Effect.die(new Error(`CreateRole ${roleName} answered without the role's ARN`))
-  return { action: "created", arn } as const
+// A trust policy as IAM stores it: Principal and Action may be one value or a list.
+const TrustStatement = Schema.Struct({
+  Effect: Schema.String,
+  Principal: Schema.optional(Schema.Struct({ Service: Schema.optional(OneOrMany) })),
+  Action: Schema.optional(OneOrMany)
+})
+const decodeTrust = Schema.decodeUnknownOption(
+  Schema.fromJsonString(Schema.Struct({ Statement: Schema.Union([TrustStatement, Schema.Array(TrustStatement)]) })),
+  { onExcessProperty: "error" }
+)
+
+/** Whether the role's trust policy lets Lambda, and only Lambda, assume it (as the one we create does). */
+export const trustsOnlyLambda = (document: string | undefined): boolean => {
+  const decoded = Option.fromUndefinedOr(document).pipe(Option.flatMap((d) => Option.fromUndefinedOr(urlDecoded(d))), Option.flatMap(decodeTrust))
+  if (Option.isNone(decoded)) return false
+  const statements = Array.isArray(decoded.value.Statement) ? decoded.value.Statement : [decoded.value.Statement]
+  return statements.length > 0 && statements.every((st) =>
+    st.Effect === "Allow" &&
+    st.Principal?.Service !== undefined && isDeepStrictEqual(list(st.Principal.Service), ["lambda.amazonaws.com"]) &&
+    st.Action !== undefined && isDeepStrictEqual(list(st.Action), ["sts:AssumeRole"])
+  )
+}
+
+/** A role of our name exists that this deployment did not create, or that something other than Lambda may assume. */
+export class RoleNotOurs extends Schema.TaggedError<RoleNotOurs>()("RoleNotOurs", {
+  roleArn: Schema.String,
+  reason: Schema.Literals(["untagged", "trust"])
+}) {
+  override get message() {
+    return this.reason === "untagged"
+      ? `role ${this.roleArn} exists but was not created by this deployment's provision (it lacks our owner tag); ` +
+        "it is not reused: choose another --prefix, or delete or rename that role yourself"
+      : `role ${this.roleArn} may be assumed by more than lambda.amazonaws.com; it is not reused: fix its trust policy or delete it yourself`
+  }
+}
+
+/**
+ * The role a new function runs as: created (tagged, trusted by Lambda only) when missing; reused only
+ * when this deployment created it and only Lambda may assume it, else refused.
+ */
+export const decideRole = Effect.fn("Role.decideRole")(function*(roleName: string, owner: OwnerTag, arnIfCreated: string) {
+  const existing = yield* describe(roleName)
+  if (existing !== undefined) {
+    const arn = existing.Arn ?? roleName
+    if (!isOurs(existing, owner)) return yield* new RoleNotOurs({ roleArn: arn, reason: "untagged" })
+    if (!trustsOnlyLambda(existing.AssumeRolePolicyDocument)) return yield* new RoleNotOurs({ roleArn: arn, reason: "trust" })
+    return noChange({ action: "unchanged", resource: arn, detail: "assumable by Lambda only" })
+  }
+  return change({ action: "created", resource: arnIfCreated, detail: "assumable by Lambda only" }, Effect.gen(function*() {
+    const iam = yield* Iam
+    const created = yield* iam.call("CreateRole", (c) =>
+      c.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy),
+          Description: "Dyna Elite's stream function: reads the CustTransactions stream, writes CustProfile",
+          Tags: [{ Key: owner.key, Value: owner.value }]
+        })
+      ))
+    const arn = created.Role?.Arn
+    if (arn === undefined) return yield* Effect.die(new Error(`CreateRole ${roleName} answered without the role's ARN`))
+    return { action: "created", resource: arn, detail: "assumable by Lambda only" } satisfies Outcome
+  }))
 })
 
 /** The inline policy's document as IAM stores it (URL-encoded), or `undefined` when the role or the policy is missing. */
@@ -203,50 +187,49 @@ const deletePolicy = (roleName: string, policyName: string) =>
   })
 
 /** Puts our inline policy on the role unless it is there already, granting exactly the same. */
-export const ensurePolicy = Effect.fn("Role.ensurePolicy")(function*(roleName: string, policyName: string, document: PolicyDocument) {
-  const iam = yield* Iam
+export const decidePolicy = Effect.fn("Role.decidePolicy")(function*(roleName: string, policyName: string, document: PolicyDocument) {
   const stored = yield* storedPolicy(roleName, policyName)
   const resource = `${policyName} on role ${roleName}`
-  if (stored !== undefined && sameDocument(stored, document)) return { action: "unchanged", resource } satisfies Outcome
-  yield* iam.call("PutRolePolicy", (c) =>
-    c.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(document) })))
-  return {
-    action: stored === undefined ? "created" : "updated",
-    resource,
-    detail: "the stream, the profile and quarantine tables, its own log group"
-  } satisfies Outcome
+  if (stored !== undefined && sameDocument(stored, document)) return noChange({ action: "unchanged", resource })
+  const action = stored === undefined ? "created" : "updated"
+  const detail = "the stream, the profile, events and quarantine tables, the on-failure bucket, its own log group"
+  return change({ action, resource, detail }, Effect.gen(function*() {
+    const iam = yield* Iam
+    yield* iam.call("PutRolePolicy", (c) =>
+      c.send(new PutRolePolicyCommand({ RoleName: roleName, PolicyName: policyName, PolicyDocument: JSON.stringify(document) })))
+    return { action, resource, detail } satisfies Outcome
+  }))
 })
 
 /** Deletes our inline policy from the role; a missing role or policy is left as it is. */
-export const removePolicy = Effect.fn("Role.removePolicy")(function*(roleName: string, policyName: string) {
+export const decideRemovePolicy = Effect.fn("Role.decideRemovePolicy")(function*(roleName: string, policyName: string) {
   const resource = `${policyName} on role ${roleName}`
-  if ((yield* storedPolicy(roleName, policyName)) === undefined) {
-    return { action: "unchanged", resource, detail: "not there" } satisfies Outcome
-  }
-  yield* deletePolicy(roleName, policyName)
-  return { action: "deleted", resource } satisfies Outcome
+  if ((yield* storedPolicy(roleName, policyName)) === undefined) return noChange({ action: "unchanged", resource, detail: "not there" })
+  return change({ action: "deleted", resource }, deletePolicy(roleName, policyName).pipe(Effect.as<Outcome>({ action: "deleted", resource })))
 })
 
 /**
- * Deletes the role if provision created it (it carries our owner tag), with the inline policies IAM
- * requires gone first; a role that was there before provision is kept.
+ * Deletes the role if this deployment's provision created it (it carries our owner tag), with the inline
+ * policies IAM requires gone first; a role that was there before provision is kept.
  */
-export const remove = Effect.fn("Role.remove")(function*(roleName: string) {
-  const iam = yield* Iam
+export const decideRemove = Effect.fn("Role.decideRemove")(function*(roleName: string, owner: OwnerTag) {
   const role = yield* describe(roleName)
-  if (role === undefined) return { action: "unchanged", resource: roleName, detail: "not there" } satisfies Outcome
+  if (role === undefined) return noChange({ action: "unchanged", resource: roleName, detail: "not there" })
   const resource = role.Arn ?? roleName
-  if (!isOurs(role)) return { action: "kept", resource, detail: "it was there before provision" } satisfies Outcome
-  const inline = yield* Retry.onTransient(iam.call("ListRolePolicies", async (client) => {
-    const policyNames: Array<string> = []
-    for await (const page of paginateListRolePolicies({ client }, { RoleName: roleName })) policyNames.push(...(page.PolicyNames ?? []))
-    return policyNames
+  if (!isOurs(role, owner)) return noChange({ action: "kept", resource, detail: "it was there before provision" })
+  return change({ action: "deleted", resource }, Effect.gen(function*() {
+    const iam = yield* Iam
+    const inline = yield* Retry.onTransient(iam.call("ListRolePolicies", async (client) => {
+      const policyNames: Array<string> = []
+      for await (const page of paginateListRolePolicies({ client }, { RoleName: roleName })) policyNames.push(...(page.PolicyNames ?? []))
+      return policyNames
+    }))
+    yield* Effect.forEach(inline, (policyName) => deletePolicy(roleName, policyName), { discard: true })
+    yield* Retry.onTransient(iam.call("DeleteRole", (c) => c.send(new DeleteRoleCommand({ RoleName: roleName }))))
+    return {
+      action: "deleted",
+      resource,
+      ...(inline.length === 0 ? {} : { detail: `with its inline policies ${inline.join(", ")}` })
+    } satisfies Outcome
   }))
-  yield* Effect.forEach(inline, (policyName) => deletePolicy(roleName, policyName), { discard: true })
-  yield* Retry.onTransient(iam.call("DeleteRole", (c) => c.send(new DeleteRoleCommand({ RoleName: roleName }))))
-  return {
-    action: "deleted",
-    resource,
-    ...(inline.length === 0 ? {} : { detail: `with its inline policies ${inline.join(", ")}` })
-  } satisfies Outcome
 })

@@ -51,3 +51,7 @@ export const always = <E, R>(title: string, planned: Outcome, effect: Effect.Eff
   title,
   decide: Effect.succeed(change(planned, effect))
 })
+
+/** Decides, then applies at once: for callers that are not a `--plan` run (tests, the local stack's setup). */
+export const applied = <E, R, E2, R2>(decide: Effect.Effect<Change<E2, R2>, E, R>): Effect.Effect<Outcome, E | E2, R | R2> =>
+  Effect.flatMap(decide, (c): Effect.Effect<Outcome, E2, R2> => c.apply ?? Effect.succeed<Outcome>(c))

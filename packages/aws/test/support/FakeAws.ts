@@ -4,8 +4,12 @@
  * Tags are kept and returned as AWS returns them: a function's in GetFunction's `Tags`, a role's in `Role.Tags`.
  */
 import {
+  CreateBackupCommand,
+  type CreateBackupCommandInput,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DescribeBackupCommand,
+  type DescribeBackupCommandInput,
   DeleteTableCommand,
   type DeleteTableCommandInput,
   DescribeTableCommand,
@@ -13,7 +17,11 @@ import {
   DynamoDBClient,
   DynamoDBServiceException,
   type KeySchemaElement,
+  ListTagsOfResourceCommand,
+  type ListTagsOfResourceCommandInput,
   ResourceNotFoundException as TableNotFound,
+  ScanCommand,
+  type ScanCommandInput,
   type StreamViewType,
   type TableDescription,
   UpdateTableCommand,
@@ -62,6 +70,12 @@ import {
   LambdaClient,
   ListEventSourceMappingsCommand,
   type ListEventSourceMappingsCommandInput,
+  ListTagsCommand,
+  type ListTagsCommandInput,
+  ListVersionsByFunctionCommand,
+  type ListVersionsByFunctionCommandInput,
+  PublishVersionCommand,
+  type PublishVersionCommandInput,
   ResourceConflictException,
   ResourceNotFoundException as LambdaNotFound,
   type Runtime,
@@ -84,6 +98,7 @@ export const ACCOUNT = "123456789012"
 export const tableArn = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`
 export const roleArn = (path: string) => `arn:aws:iam::${ACCOUNT}:role/${path}`
 export const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
+export const mappingArn = (uuid: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:event-source-mapping:${uuid}`
 
 // Mocked once per test file, on the client classes: any client built anywhere is mocked, none reaches AWS.
 export const dynamo = mockClient(DynamoDBClient)
@@ -115,6 +130,9 @@ export const noCredentials = () =>
 
 export interface TableSeed {
   readonly name: string
+  readonly tags?: Record<string, string>
+  /** How many items it holds (only whether it holds any is modelled). */
+  readonly items?: number
   readonly keySchema?: ReadonlyArray<KeySchemaElement>
   readonly stream?: StreamViewType
 }
@@ -132,6 +150,7 @@ export interface FunctionSeed {
 }
 
 export interface MappingSeed {
+  readonly tags?: Record<string, string>
   readonly functionName: string
   readonly eventSourceArn: string
   readonly batchSize: number
@@ -140,7 +159,7 @@ export interface MappingSeed {
 
 export interface Seed {
   readonly tables?: ReadonlyArray<TableSeed>
-  readonly roles?: ReadonlyArray<{ readonly path: string; readonly tags?: ReadonlyArray<Tag> }>
+  readonly roles?: ReadonlyArray<{ readonly path: string; readonly tags?: ReadonlyArray<Tag>; readonly trust?: string }>
   readonly functions?: ReadonlyArray<FunctionSeed>
   readonly mappings?: ReadonlyArray<MappingSeed>
 }
@@ -173,6 +192,11 @@ export const account = (seed: Seed = {}) => {
   const newStreamArn = (table: string) => `${tableArn(table)}/stream/2026-01-01T00:00:00.${String(++streams).padStart(3, "0")}`
 
   const tables = new Map<string, TableDescription>()
+  const tableTags = new Map<string, Record<string, string>>()
+  const itemCounts = new Map<string, number>()
+  const backups = new Map<string, { table: string; polls: number }>()
+  const versions = new Map<string, Array<{ Version: string; Description: string; CodeSha256: string }>>()
+  const mappingTags = new Map<string, Record<string, string>>()
   const roles = new Map<string, { arn: string; trust: string; tags: ReadonlyArray<Tag> }>()
   const policies = new Map<string, string>()
   const functions = new Map<string, FunctionConfiguration>()
@@ -195,10 +219,12 @@ export const account = (seed: Seed = {}) => {
       LatestStreamArn: newStreamArn(t.name)
     }
     tables.set(t.name, { TableName: t.name, TableArn: tableArn(t.name), TableStatus: "ACTIVE", KeySchema: [...(t.keySchema ?? defaultKeys)], ...stream })
+    if (t.tags !== undefined) tableTags.set(tableArn(t.name), t.tags)
+    if (t.items !== undefined) itemCounts.set(t.name, t.items)
   }
   for (const r of seed.roles ?? []) {
     const name = r.path.split("/").at(-1) ?? r.path
-    roles.set(name, { arn: roleArn(r.path), trust: "{}", tags: r.tags ?? [] })
+    roles.set(name, { arn: roleArn(r.path), trust: r.trust ?? "{}", tags: r.tags ?? [] })
   }
   for (const f of seed.functions ?? []) {
     if (f.tags !== undefined) functionTags.set(f.name, f.tags)
@@ -223,9 +249,11 @@ export const account = (seed: Seed = {}) => {
       EventSourceArn: m.eventSourceArn,
       FunctionArn: functionArn(m.functionName),
       BatchSize: m.batchSize,
+      EventSourceMappingArn: mappingArn(uuid),
       State: m.state ?? "Enabled",
       polls: 0
     })
+    if (m.tags !== undefined) mappingTags.set(mappingArn(uuid), m.tags)
   }
 
   const tableOrFail = (name: string | undefined) => {
@@ -251,10 +279,42 @@ export const account = (seed: Seed = {}) => {
     injected("DescribeTable")
     return { Table: tableOrFail(input.TableName) }
   })
+  dynamo.on(ListTagsOfResourceCommand).callsFake(async (input: ListTagsOfResourceCommandInput) => {
+    injected("ListTagsOfResource")
+    if (![...tables.values()].some((t) => t.TableArn === input.ResourceArn)) {
+      throw new TableNotFound({ message: `Requested resource not found: ${input.ResourceArn}`, ...meta })
+    }
+    return { Tags: Object.entries(tableTags.get(input.ResourceArn ?? "") ?? {}).map(([Key, Value]) => ({ Key, Value })) }
+  })
+  dynamo.on(ScanCommand).callsFake(async (input: ScanCommandInput) => {
+    injected("Scan")
+    const table = tableOrFail(input.TableName)
+    const count = Math.min(itemCounts.get(table.TableName ?? "") ?? 0, input.Limit ?? Number.MAX_SAFE_INTEGER)
+    return { Count: count, ScannedCount: count, ...(input.Select === "COUNT" ? {} : { Items: [] }) }
+  })
+  dynamo.on(CreateBackupCommand).callsFake(async (input: CreateBackupCommandInput) => {
+    injected("CreateBackup")
+    const table = tableOrFail(input.TableName)
+    const arn = `${table.TableArn}/backup/0000000000000-${String(backups.size).padStart(8, "0")}`
+    backups.set(arn, { table: table.TableName ?? "", polls: 1 })
+    return { BackupDetails: { BackupArn: arn, BackupName: input.BackupName, BackupStatus: "CREATING", BackupCreationDateTime: new Date(0) } }
+  })
+  dynamo.on(DescribeBackupCommand).callsFake(async (input: DescribeBackupCommandInput) => {
+    injected("DescribeBackup")
+    const backup = backups.get(input.BackupArn ?? "")
+    if (backup === undefined) throw new DynamoDBServiceException({ name: "BackupNotFoundException", $fault: "client", message: "Backup not found", ...meta })
+    const status = backup.polls > 0 ? "CREATING" : "AVAILABLE"
+    backups.set(input.BackupArn ?? "", { ...backup, polls: backup.polls - 1 })
+    return { BackupDescription: { BackupDetails: { BackupArn: input.BackupArn, BackupName: "b", BackupStatus: status, BackupCreationDateTime: new Date(0) } } }
+  })
   dynamo.on(DeleteTableCommand).callsFake(async (input: DeleteTableCommandInput) => {
     injected("DeleteTable")
     const table = tableOrFail(input.TableName)
+    if ([...backups.values()].some((b) => b.table === table.TableName && b.polls >= 0)) {
+      throw new DynamoDBServiceException({ name: "ResourceInUseException", $fault: "client", message: "Table is being backed up", ...meta })
+    }
     tables.delete(table.TableName ?? "")
+    tableTags.delete(table.TableArn ?? "")
     return { TableDescription: { ...table, TableStatus: "DELETING" } }
   })
   dynamo.on(CreateTableCommand).callsFake(async (input: CreateTableCommandInput) => {
@@ -262,6 +322,7 @@ export const account = (seed: Seed = {}) => {
     const name = input.TableName ?? ""
     const table: TableDescription = { TableName: name, TableArn: tableArn(name), TableStatus: "ACTIVE", KeySchema: input.KeySchema ?? [] }
     tables.set(name, table)
+    if (input.Tags !== undefined) tableTags.set(tableArn(name), Object.fromEntries(input.Tags.map((t) => [t.Key ?? "", t.Value ?? ""])))
     return { TableDescription: table }
   })
   dynamo.on(UpdateTableCommand).callsFake(async (input: UpdateTableCommandInput) => {
@@ -285,7 +346,17 @@ export const account = (seed: Seed = {}) => {
     const role = roles.get(input.RoleName ?? "")
     if (role === undefined) throw new NoSuchEntityException({ message: `The role with name ${input.RoleName} cannot be found.`, ...meta })
     const tags = role.tags.length === 0 ? {} : { Tags: [...role.tags] }
-    return { Role: { RoleName: input.RoleName, Arn: role.arn, Path: "/", RoleId: "AROAFAKE", CreateDate: new Date(0), ...tags } }
+    return {
+      Role: {
+        RoleName: input.RoleName,
+        Arn: role.arn,
+        Path: "/",
+        RoleId: "AROAFAKE",
+        CreateDate: new Date(0),
+        AssumeRolePolicyDocument: encodeURIComponent(role.trust),
+        ...tags
+      }
+    }
   })
   iam.on(CreateRoleCommand).callsFake(async (input: CreateRoleCommandInput) => {
     injected("CreateRole")
@@ -344,6 +415,26 @@ export const account = (seed: Seed = {}) => {
     const configuration = functionOrFail(input.FunctionName)
     const tags = functionTags.get(configuration.FunctionName ?? "")
     return { Configuration: configuration, ...(tags === undefined ? {} : { Tags: tags }) }
+  })
+  lambda.on(PublishVersionCommand).callsFake(async (input: PublishVersionCommandInput) => {
+    injected("PublishVersion")
+    const fn = functionOrFail(input.FunctionName)
+    const name = fn.FunctionName ?? ""
+    const list = versions.get(name) ?? []
+    const version = { Version: String(list.length + 1), Description: input.Description ?? "", CodeSha256: fn.CodeSha256 ?? "" }
+    versions.set(name, [...list, version])
+    return { ...fn, ...version, FunctionArn: `${fn.FunctionArn}:${version.Version}` }
+  })
+  lambda.on(ListVersionsByFunctionCommand).callsFake(async (input: ListVersionsByFunctionCommandInput) => {
+    injected("ListVersionsByFunction")
+    const fn = functionOrFail(input.FunctionName)
+    return { Versions: [{ ...fn, Version: "$LATEST" }, ...(versions.get(fn.FunctionName ?? "") ?? []).map((v) => ({ ...fn, ...v }))] }
+  })
+  lambda.on(ListTagsCommand).callsFake(async (input: ListTagsCommandInput) => {
+    injected("ListTags")
+    const arn = input.Resource ?? ""
+    if (arn.includes(":event-source-mapping:")) return { Tags: mappingTags.get(arn) ?? {} }
+    return { Tags: functionTags.get(functionOrFail(arn).FunctionName ?? "") ?? {} }
   })
   lambda.on(DeleteFunctionCommand).callsFake(async (input: DeleteFunctionCommandInput) => {
     injected("DeleteFunction")
@@ -424,12 +515,13 @@ export const account = (seed: Seed = {}) => {
       throw new ResourceConflictException({ message: "An event source mapping with this stream and function already exists.", ...meta })
     }
     const uuid = `created-${mappings.size}`
-    const { Enabled: _, ...settings } = input
+    const { Enabled: _, Tags: tags, ...settings } = input
+    if (tags !== undefined) mappingTags.set(mappingArn(uuid), tags)
     const mapping = {
       ...settings,
       UUID: uuid,
       FunctionArn: fn.FunctionArn,
-      EventSourceMappingArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:event-source-mapping:${uuid}`,
+      EventSourceMappingArn: mappingArn(uuid),
       State: "Creating",
       polls: 1
     }
@@ -475,6 +567,11 @@ export const account = (seed: Seed = {}) => {
 
   return {
     tables,
+    tableTags,
+    itemCounts,
+    backups,
+    versions,
+    mappingTags,
     roles,
     policies,
     functions,
@@ -524,6 +621,7 @@ export const jamAccount = () => {
   const keysOnlyStream = streamOf(fake, "CustTransactions") ?? ""
   fake.mappings.set("jam-mapping", {
     UUID: "jam-mapping",
+    EventSourceMappingArn: mappingArn("jam-mapping"),
     EventSourceArn: keysOnlyStream,
     FunctionArn: functionArn("JAM_Lambda_Exec_Function_EDIT_THIS"),
     BatchSize: 100,
