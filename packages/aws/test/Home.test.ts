@@ -90,6 +90,15 @@ describe("Home.removeOwned", () => {
     assert.deepStrictEqual(readdirSync(home).sort(), [Home.MARKER, "data"].sort())
   })
 
+  it("deletes nothing in a home without the marker, even one holding only the stack's names", async () => {
+    const home = folder()
+    mkdirSync(join(home, "data"))
+    writeFileSync(join(home, "data", "shared-local-instance.db"), "db")
+    const error = await failure(Home.removeOwned(home, [join(home, "data")]))
+    assert.include(error.message, `no ${Home.MARKER}`)
+    assert.isTrue(existsSync(join(home, "data", "shared-local-instance.db")))
+  })
+
   it("deletes nothing of the user's for teardown --delete-data with DYNA_HOME=$HOME", async () => {
     const home = fakeUserHome()
     const before = snapshot(home)
@@ -141,10 +150,13 @@ describe("Home.removeOwned", () => {
 })
 
 describe("Home.requireOurs", () => {
-  it("passes a marked or missing home and fails a foreign one", async () => {
+  it("passes a marked, missing or pre-marker home and fails a foreign one", async () => {
     const marked = folder()
     Home.mark(marked)
     assert.strictEqual(await Effect.runPromise(Home.requireOurs(marked)), "ours")
+    const earlier = folder()
+    writeFileSync(join(earlier, "dynamodb.pid"), "12345\n")
+    assert.strictEqual(await Effect.runPromise(Home.requireOurs(earlier)), "unmarked")
     assert.strictEqual(await Effect.runPromise(Home.requireOurs(join(root, "missing"))), "absent")
     const error = await failure(Home.requireOurs(fakeUserHome()))
     assert.include(error.message, "nothing in it is stopped or deleted")

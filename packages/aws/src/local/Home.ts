@@ -51,9 +51,18 @@ export const isOurs = (home: string): boolean => {
   }
 }
 
-/** `home`'s standing: `"absent"` (nothing there yet), `"ours"` (marked), or `"foreign"`. */
-export const check = (home: string): "absent" | "ours" | "foreign" =>
-  lstat(home) === undefined ? "absent" : isOurs(home) ? "ours" : "foreign"
+/**
+ * `home`'s standing: `"absent"` (nothing there yet), `"ours"` (marked), `"unmarked"` (a folder holding
+ * nothing but the local stack's own names, {@link KNOWN}: empty, or made before the marker), or
+ * `"foreign"` (anything else, such as `$HOME`).
+ */
+export const check = (home: string): "absent" | "ours" | "unmarked" | "foreign" => {
+  const stat = lstat(home)
+  if (stat === undefined) return "absent"
+  if (!stat.isDirectory()) return "foreign"
+  if (isOurs(home)) return "ours"
+  return readdirSync(home).every((name) => KNOWN.includes(name)) ? "unmarked" : "foreign"
+}
 
 /** Writes the marker into `home` (made if missing), created exclusively: an existing marker is kept. */
 export const mark = (home: string): void => {
@@ -67,24 +76,17 @@ export const mark = (home: string): void => {
   }
 }
 
-const claimable = (home: string): "created" | "marked" | "ours" | undefined => {
-  const stat = lstat(home)
-  if (stat === undefined) return "created"
-  if (!stat.isDirectory()) return undefined
-  if (isOurs(home)) return "ours"
-  return readdirSync(home).every((name) => KNOWN.includes(name)) ? "marked" : undefined
-}
-
 /**
- * Makes `home` the project's before provision puts anything in it: a new folder, or an empty one, is
- * marked; a marked one is kept. A folder holding anything else (as `$HOME` does) is refused, before
- * anything is written there, so nothing of the user's is ever mistaken for ours.
+ * Makes `home` the project's before provision puts anything in it: a new folder, an empty one, or one
+ * an earlier version made (only {@link KNOWN} names in it) is marked; a marked one is kept. A folder
+ * holding anything else (as `$HOME` does) is refused before anything is written there, so nothing of
+ * the user's is ever mistaken for ours.
  */
 export const claim = (home: string): Effect.Effect<"created" | "marked" | "ours", HomeError> =>
   Effect.suspend(() => {
     const absolute = resolve(home)
-    const outcome = claimable(absolute)
-    if (outcome === undefined) {
+    const standing = check(absolute)
+    if (standing === "foreign") {
       return Effect.fail(
         new HomeError({
           home: absolute,
@@ -92,21 +94,22 @@ export const claim = (home: string): Effect.Effect<"created" | "marked" | "ours"
         })
       )
     }
-    if (outcome === "ours") return Effect.succeed(outcome)
+    if (standing === "ours") return Effect.succeed(standing)
     return Effect.try({
       try: () => {
         mark(absolute)
-        return outcome
+        return standing === "absent" ? "created" as const : "marked" as const
       },
       catch: (e) => new HomeError({ home: absolute, reason: `cannot be marked as the local stack's (${reason(e)})` })
     })
   })
 
 /**
- * Fails unless `home` is ours or does not exist: what `local:stop` and teardown check before they stop
- * a process named by a pid file in it.
+ * Fails when `home` holds anything the local stack did not put there (see {@link check}): what
+ * `local:stop` and teardown check before they stop a process named by a pid file in it. A folder made
+ * before the marker, holding only the stack's own names, still passes, so its processes can be stopped.
  */
-export const requireOurs = (home: string): Effect.Effect<"absent" | "ours", HomeError> =>
+export const requireOurs = (home: string): Effect.Effect<"absent" | "ours" | "unmarked", HomeError> =>
   Effect.suspend(() => {
     const absolute = resolve(home)
     const standing = check(absolute)
