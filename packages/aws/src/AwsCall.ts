@@ -30,9 +30,14 @@ export const reported = (cause: unknown): Reported => {
   }
 }
 
-/** The exception's own message (or its name), for error messages. */
-export const detail = (cause: unknown): string =>
-  cause instanceof Error ? cause.message || cause.name : String(cause)
+/** The exception's own message (or its name), for error messages; never throws, whatever it is given. */
+export const detail = (cause: unknown): string => {
+  if (cause instanceof Error) return cause.message || cause.name
+  // A copy of an exception (as test runners and serializers make) keeps the fields, not the prototype.
+  const own = stringField(cause, "message") || stringField(cause, "name")
+  if (own !== undefined) return own
+  return typeof cause === "object" && cause !== null ? Object.prototype.toString.call(cause) : String(cause)
+}
 
 const transientNames = new Set([
   "ProvisionedThroughputExceededException",

@@ -44,7 +44,7 @@ export class Iam extends Context.Service<Iam, {
     Iam.of({ call: AwsCall.caller(client, (operation, cause) => new IamError({ operation, kind: kindOf(cause), cause })) })
 
   /**
-   * A client on the SDK's default credentials chain; IAM is global, `AWS_REGION` only picks the
+   * A client on the SDK's default credentials chain; IAM is global, the region (`AwsCall.region`) only picks the
    * partition's endpoint. Retries are ours, so one attempt.
    */
   static readonly layer = Layer.effect(

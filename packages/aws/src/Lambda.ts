@@ -38,7 +38,7 @@ export class Lambda extends Context.Service<Lambda, {
   static readonly fromClient = (client: LambdaClient) =>
     Lambda.of({ client, call: AwsCall.caller(client, (operation, cause) => new LambdaError({ operation, kind: kindOf(cause), cause })) })
 
-  /** A client on the SDK's default credentials chain in `AWS_REGION`; retries are ours, so one attempt. */
+  /** A client on the SDK's default credentials chain in the command's region (`AwsCall.region`, never a default); retries are ours, so one attempt. */
   static readonly layer = Layer.effect(
     Lambda,
     Effect.gen(function*() {

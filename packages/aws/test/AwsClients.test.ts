@@ -10,6 +10,7 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException
 } from "@aws-sdk/client-lambda"
+import type * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -74,5 +75,14 @@ describe("AWS clients", () => {
       ]
     }).pipe(Effect.provide(AwsSteps.layer.pipe(Layer.provide(config)))))
     assert.deepStrictEqual(regions, ["ap-southeast-2", "ap-southeast-2"])
+  })
+
+  it("fall back to no region of their own: none configured is the sentence that says how to give one", async () => {
+    const none = ConfigProvider.layer(ConfigProvider.fromUnknown({}))
+    const built = <A>(layer: Layer.Layer<A, Config.ConfigError>) =>
+      Effect.runPromise(Layer.build(layer).pipe(Effect.scoped, Effect.provide(none), Effect.flip))
+    for (const error of [await built(Lambda.Lambda.layer), await built(Iam.Iam.layer)]) {
+      assert.include(error.message, "no AWS region configured: pass --region, set AWS_REGION")
+    }
   })
 })
