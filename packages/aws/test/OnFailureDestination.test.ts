@@ -9,14 +9,17 @@ import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
-  PutPublicAccessBlockCommand
+  PutBucketTaggingCommand,
+  PutPublicAccessBlockCommand,
+  S3Client
 } from "@aws-sdk/client-s3"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { assert, beforeEach, describe, it } from "vitest"
 import * as Deployment from "../src/Deployment.js"
 import * as OnFailureDestination from "../src/provision/OnFailureDestination.js"
 import type { Change } from "../src/provision/Step.js"
-import type { S3 } from "../src/S3.js"
+import { S3 } from "../src/S3.js"
 import * as FakeS3 from "./support/FakeS3.js"
 
 const { REGION, ACCOUNT } = FakeS3
@@ -68,6 +71,7 @@ describe("OnFailureDestination.ensure", () => {
     assert.deepStrictEqual(FakeS3.sent(), [
       "HeadBucket",
       "CreateBucket",
+      "PutBucketTagging",
       "PutPublicAccessBlock",
       "PutBucketEncryption",
       "PutBucketPolicy",
@@ -75,8 +79,11 @@ describe("OnFailureDestination.ensure", () => {
     ])
     assert.deepStrictEqual(only(FakeS3.s3.commandCalls(CreateBucketCommand)).args[0].input, {
       Bucket: bucket,
-      ObjectOwnership: "BucketOwnerEnforced",
-      CreateBucketConfiguration: { LocationConstraint: "eu-west-1", Tags: [{ Key: "dyna-elite", Value: "eu-west-1/" }] }
+      CreateBucketConfiguration: { LocationConstraint: "eu-west-1" }
+    })
+    assert.deepStrictEqual(only(FakeS3.s3.commandCalls(PutBucketTaggingCommand)).args[0].input, {
+      Bucket: bucket,
+      Tagging: { TagSet: [{ Key: "dyna-elite", Value: "eu-west-1/" }] }
     })
     assert.deepStrictEqual(only(FakeS3.s3.commandCalls(PutPublicAccessBlockCommand)).args[0].input, {
       Bucket: bucket,
@@ -105,6 +112,15 @@ describe("OnFailureDestination.ensure", () => {
         Rules: [{ ID: "expire-given-up-batches", Status: "Enabled", Filter: { Prefix: "" }, Expiration: { Days: 90 } }]
       }
     })
+  })
+
+  it("sends no LocationConstraint in us-east-1, S3's default location", async () => {
+    const inUsEast1 = Layer.succeed(S3, S3.fromClient(new S3Client({ region: "us-east-1", credentials: FakeS3.credentials })))
+    await Effect.runPromise(
+      OnFailureDestination.ensure(bucket, owner).pipe(Effect.flatMap((c) => c.apply ?? Effect.die("no apply")), Effect.provide(inUsEast1))
+    )
+    assert.deepStrictEqual(only(FakeS3.s3.commandCalls(CreateBucketCommand)).args[0].input, { Bucket: bucket })
+    assert.strictEqual(FakeS3.buckets.get(bucket)?.region, "us-east-1")
   })
 
   it("takes the retention in days as a parameter", async () => {
@@ -192,7 +208,7 @@ describe("OnFailureDestination.remove", () => {
     assert.isUndefined(decided.apply)
     assert.strictEqual(
       decided.detail,
-      `it holds 3 record(s) of batches Lambda gave up on; to delete it and them, run teardown again asking to delete data, or: aws s3 rb s3://${bucket} --force`
+      `it holds 3 record(s) of batches Lambda gave up on; to delete it and them, run teardown with --delete-data, or: aws s3 rb s3://${bucket} --force`
     )
     assert.deepStrictEqual(mutatingSent(), [])
     assert.strictEqual(FakeS3.buckets.get(bucket)?.objects.size, 3)

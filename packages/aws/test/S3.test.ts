@@ -86,7 +86,7 @@ describe("S3", () => {
 
     assert.strictEqual(outcome.action, "created")
     assert.strictEqual(outcome.resource, `arn:aws:s3:::${bucket}`)
-    assert.deepStrictEqual(requests.map((r) => r.method), ["HEAD", "PUT", "PUT", "PUT", "PUT", "PUT"])
+    assert.deepStrictEqual(requests.map((r) => r.method), ["HEAD", "PUT", "PUT", "PUT", "PUT", "PUT", "PUT"])
     for (const r of requests) {
       assert.strictEqual(r.hostname, `${bucket}.s3.eu-west-1.amazonaws.com`)
       assert.include(r.headers["authorization"] ?? "", "/eu-west-1/s3/aws4_request")
@@ -95,7 +95,8 @@ describe("S3", () => {
     assert.strictEqual(create?.path, "/")
     assert.deepStrictEqual(create?.query ?? {}, {})
     assert.include(create?.text, "<LocationConstraint>eu-west-1</LocationConstraint>")
-    assert.include(create?.text, "<Tag><Key>dyna-elite</Key><Value>eu-west-1/</Value></Tag>")
-    assert.strictEqual(create?.headers["x-amz-object-ownership"], "BucketOwnerEnforced")
+    const tagging = requests[2]
+    assert.deepStrictEqual(tagging?.query, { tagging: "" })
+    assert.include(tagging?.text, "<Tag><Key>dyna-elite</Key><Value>eu-west-1/</Value></Tag>")
   })
 })

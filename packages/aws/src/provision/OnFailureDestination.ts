@@ -22,6 +22,7 @@ import {
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
   PutPublicAccessBlockCommand,
   type S3Client,
   type ServerSideEncryptionConfiguration,
@@ -254,21 +255,18 @@ const create = (bucket: string, region: string, arn: string, owner: OwnerTag, da
   Effect.gen(function*() {
     const s3 = yield* S3
     // us-east-1 is S3's default location, and takes no constraint.
-    const location = region === "us-east-1" ? {} : isLocationConstraint(region) ? { LocationConstraint: region } : undefined
-    if (location === undefined) return yield* Effect.die(new Error(`the S3 client's region ${JSON.stringify(region)} is not a region name`))
-    // The tag comes with the bucket, in one request: a run stopped right after it leaves a bucket that
-    // the next run recognizes as ours and finishes, not one it must refuse.
+    const configuration = region === "us-east-1"
+      ? {}
+      : isLocationConstraint(region)
+      ? { CreateBucketConfiguration: { LocationConstraint: region } }
+      : undefined
+    if (configuration === undefined) return yield* Effect.die(new Error(`the S3 client's region ${JSON.stringify(region)} is not a region name`))
+    // ACLs stay disabled (BucketOwnerEnforced), S3's default for new buckets: setting it here would need
+    // s3:PutBucketOwnershipControls too. Tags given to CreateBucket itself need s3:TagResource, and not
+    // every S3 lookalike takes them: the tag follows at once instead. Should a run stop in between, the
+    // next one refuses the untagged bucket and says so; deleting it (it is empty) lets provision go on.
     yield* s3.call("CreateBucket", (c) =>
-      c.send(
-        new CreateBucketCommand({
-          Bucket: bucket,
-          ObjectOwnership: "BucketOwnerEnforced",
-          CreateBucketConfiguration: {
-            ...location,
-            Tags: [{ Key: owner.key, Value: owner.value }]
-          }
-        })
-      )).pipe(
+      c.send(new CreateBucketCommand({ Bucket: bucket, ...configuration }))).pipe(
         Effect.catchTag("S3Error", (e): Effect.Effect<never, EnsureError> =>
           errorName(e) === "BucketAlreadyExists"
             ? Effect.fail(new BucketNotOurs({ bucket, reason: "is taken: bucket names are global, and another AWS account owns this one" }))
@@ -276,6 +274,8 @@ const create = (bucket: string, region: string, arn: string, owner: OwnerTag, da
             ? Effect.fail(new BucketNotOurs({ bucket, reason: "appeared in this account while provision was deciding, and provision did not make it" }))
             : Effect.fail(e))
       )
+    yield* Retry.onTransient(s3.call("PutBucketTagging", (c) =>
+      c.send(new PutBucketTaggingCommand({ Bucket: bucket, Tagging: { TagSet: [{ Key: owner.key, Value: owner.value }] } }))))
     yield* Effect.forEach(settings(bucket, arn, days), (s) => s.put, { discard: true })
     return { action: "created", resource: arn, detail: summary(days) } satisfies Outcome
   })
@@ -394,7 +394,7 @@ export const remove = (
       return noChange({
         action: "kept",
         resource: arn,
-        detail: `${held}; to delete it and them, run teardown again asking to delete data, or: aws s3 rb s3://${bucket} --force`
+        detail: `${held}; to delete it and them, run teardown with --delete-data, or: aws s3 rb s3://${bucket} --force`
       })
     }
     return change(

@@ -66,7 +66,7 @@ export const ACCOUNT = "123456789012"
 // Mocked once per test file, on the client class: any S3 client built anywhere is mocked, none reaches AWS.
 export const s3 = mockClient(S3Client)
 
-const credentials = { accessKeyId: "AKIAFAKEFAKEFAKE", secretAccessKey: "fake" }
+export const credentials = { accessKeyId: "AKIAFAKEFAKEFAKE", secretAccessKey: "fake" }
 
 /** Our S3 service over a real SDK client (mocked above), in `REGION`. */
 export const service = Layer.succeed(S3, S3.fromClient(new S3Client({ region: REGION, credentials })))
