@@ -3,6 +3,7 @@
  * readable line (no stack trace) and exit code 1 when something fails.
  */
 import { withLogging } from "@dyna/aws/AppLayer"
+import * as Caller from "@dyna/aws/Caller"
 import * as Deployment from "@dyna/aws/Deployment"
 import * as Logging from "@dyna/aws/Logging"
 import { requireTables } from "@dyna/aws/provision/TableSteps"
@@ -55,7 +56,8 @@ export const targetFlags = {
 
 export const targetUsage = `  --target local|aws  where to work (default local: DynamoDB Local at AWS_ENDPOINT_URL_DYNAMODB,
                       default http://127.0.0.1:8000); aws uses the SDK's default credentials chain
-  --region R          the AWS region (default AWS_REGION, else us-east-1)
+  --region R          the AWS region (default AWS_REGION, else AWS_DEFAULT_REGION, else the region
+                      of the profile in ~/.aws/config, as the AWS CLI finds it; none: an error)
   --prefix P          put P before every resource name (tables, function, role)`
 
 /** Checks the target flags; a wrong one exits 2 with the usage, as any bad argument does. */
@@ -75,9 +77,15 @@ export const targetOf = (
   return { target: values.target, region: values.region, prefix: values.prefix }
 }
 
-/** The services scripts run on: the live layers, configured for the target. */
+/**
+ * The services scripts run on: the live layers, configured for the target, and the `Caller` (on AWS,
+ * STS's answer in the region resolved once for the command; locally, DynamoDB Local's stand-in).
+ */
 export const scriptLayer = (options: Target.Options = { target: "local" }) =>
-  withLogging(Logging.stderr).pipe(Layer.provideMerge(ConfigProvider.layer(Target.provider(options))))
+  withLogging(Logging.stderr).pipe(
+    Layer.provideMerge(options.target === "aws" ? Caller.Caller.layer : Caller.Caller.local),
+    Layer.provideMerge(ConfigProvider.layer(Target.configure(options)))
+  )
 
 export type ScriptServices = Layer.Success<ReturnType<typeof scriptLayer>>
 
@@ -92,12 +100,25 @@ export const withTables = <A, E, R>(program: Effect.Effect<A, E, R>) =>
     return yield* program
   })
 
-/** Runs a script's program on the target (local by default); on failure prints its message alone and exits 1. */
+/** On AWS, who and where, on stderr before the program changes anything. */
+const announce = (options: Target.Options | undefined) =>
+  Effect.gen(function*() {
+    if (options?.target !== "aws") return
+    const caller = yield* Caller.Caller
+    yield* Effect.sync(() => console.error(Caller.describe(caller)))
+  })
+
+/**
+ * Runs a script's program on the target (local by default); on AWS it first prints the account, the
+ * caller and the region. On failure prints its message alone and exits 1.
+ */
 export const runScript = async <A, E>(
   program: Effect.Effect<A, E, ScriptServices>,
   options?: Target.Options
 ): Promise<A> => {
-  const exit = await Effect.runPromiseExit(program.pipe(Effect.provide(scriptLayer(options))))
+  const exit = await Effect.runPromiseExit(
+    announce(options).pipe(Effect.andThen(program), Effect.provide(scriptLayer(options)))
+  )
   if (Exit.isSuccess(exit)) return exit.value
   const error = Cause.squash(exit.cause)
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`)

@@ -3,7 +3,11 @@
  * (here on a free port, with its state in a temporary DYNA_HOME), the acceptance event goes through
  * `pnpm invoke`, and every failure is one readable line with a non-zero exit code.
  */
-import { assert, describe, it } from "vitest"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import * as Commands from "./support/Commands.js"
 
 const local = Commands.useLocalHome("dyna-home-")
@@ -110,5 +114,80 @@ describe("the pnpm commands", () => {
     const second = pnpm("local:stop").stdout
     assert.include(second, "Runner is not running.")
     assert.include(second, "DynamoDB Local is not running")
+  })
+})
+
+describe("the pnpm commands on the AWS target", () => {
+  // Nothing may reach AWS: requests, if any, go to this stand-in on 127.0.0.1, which answers STS's
+  // GetCallerIdentity and says every DynamoDB table and Lambda function is missing.
+  const requests: Array<{ readonly service: string; readonly authorization: string }> = []
+  const server = createServer((request, response) => {
+    let body = ""
+    request.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => {
+      const authorization = request.headers.authorization ?? ""
+      const service = /\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(authorization)?.[1] ?? "unsigned"
+      requests.push({ service, authorization })
+      if (body.includes("Action=GetCallerIdentity")) {
+        response.writeHead(200, { "content-type": "text/xml" }).end(
+          `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+            `<Arn>arn:aws:sts::123456789012:assumed-role/Dev/me</Arn><UserId>AROAEXAMPLE:me</UserId><Account>123456789012</Account>` +
+            `</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
+        )
+      } else if (String(request.headers["x-amz-target"] ?? "").startsWith("DynamoDB")) {
+        response.writeHead(400, { "content-type": "application/x-amz-json-1.0" }).end(
+          JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", message: "Requested resource not found" })
+        )
+      } else {
+        response.writeHead(404, { "content-type": "application/json", "x-amzn-errortype": "ResourceNotFoundException" }).end(
+          JSON.stringify({ Type: "User", Message: "Function not found" })
+        )
+      }
+    })
+  })
+  let home = ""
+  let clean: NodeJS.ProcessEnv = {}
+
+  beforeAll(async () => {
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening))
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    home = mkdtempSync(join(tmpdir(), "aws-home-"))
+    // No AWS_* variable that names a region or credentials, and a HOME (so ~/.aws) of nothing.
+    clean = {
+      PATH: process.env.PATH,
+      HOME: home,
+      AWS_CONFIG_FILE: join(home, "config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, "credentials"),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      // Safety nets only: no instance metadata lookups, and every endpoint the stand-in.
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`
+    }
+  })
+  afterAll(() => {
+    server.close()
+    rmSync(home, { recursive: true, force: true })
+  })
+
+  it("refuse to guess a region: none anywhere is one clear sentence, and nothing is sent", async () => {
+    const result = await Commands.pnpm(clean, "status", "--target", "aws")
+    assert.strictEqual(result.code, 1, result.stderr)
+    assert.include(result.stderr, "error: no AWS region configured: pass --region, set AWS_REGION")
+    assert.notInclude(result.stderr, "    at ")
+    assert.deepStrictEqual(requests, [])
+  })
+
+  it("say which account, caller and region they work in before anything else, the profile's region on every request", async () => {
+    writeFileSync(join(home, "config"), "[default]\nregion = eu-west-1\n")
+    writeFileSync(join(home, "credentials"), "[default]\naws_access_key_id = AKIDCLITEST\naws_secret_access_key = test\n")
+    const result = await Commands.pnpm(clean, "status", "--target", "aws")
+    assert.strictEqual(
+      result.stderr.split("\n")[0],
+      "account 123456789012 (arn:aws:sts::123456789012:assumed-role/Dev/me) in eu-west-1",
+      result.stderr
+    )
+    assert.strictEqual(requests[0]?.service, "sts")
+    assert.includeMembers(requests.map((r) => r.service), ["dynamodb", "lambda"])
+    for (const { authorization } of requests) assert.include(authorization, "/eu-west-1/")
   })
 })
