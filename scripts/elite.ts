@@ -27,7 +27,7 @@ Commands:
 
 Run \`pnpm elite <command> --help\` for a command's options.`
 
-const exportUsage = `Usage: pnpm elite export [--out FILE] [--since ISO-DATE] [--segments N] [--target local|aws]
+const exportUsage = `Usage: pnpm elite export [--out FILE] [--since ISO-DATE] [--segments N] [--raw] [--target local|aws]
 
 Writes the Elite customers as CSV (RFC 4180, UTF-8, CRLF line ends, a header row): CustID,
 TotalTnValue, EliteSince (when they became Elite; empty for those promoted before it was recorded),
@@ -36,8 +36,13 @@ Rows are in EliteSince order, customers without one first. A customer is Elite b
 ($1,000 or more), whatever CustStatus says. A profile that cannot be read is left out and named on
 stderr. Ends with a one-line summary.
 
-  --out FILE          write the CSV to FILE (replaced in one step); without it the CSV goes to stdout
-                      and the summary to stderr, so stdout is pure CSV
+The CSV is meant for a spreadsheet: a cell that starts with =, +, -, @, a tab or a CR, which a
+spreadsheet would run as a formula, is written with a leading ' (OWASP's advice against CSV
+injection). Numbers (TotalTnValue, number attributes such as -5) are written exactly.
+
+  --out FILE          write the CSV to FILE (replaced in one step, readable by you only: mode 0600);
+                      without it the CSV goes to stdout and the summary to stderr, so stdout is pure CSV
+  --raw               write every cell exactly as stored, formulas included, for a program to read
   --since ISO-DATE    only customers who became Elite at or after it: 2026-11-01 (midnight UTC) or
                       2026-11-01T09:00:00Z; those without EliteSince are left out
   --segments N        read CustProfile with N parallel Scan segments (default 1), for large tables
@@ -89,7 +94,12 @@ class OutFileError extends Schema.TaggedError<OutFileError>()("OutFileError", { 
   }
 }
 
-const runExport = (args: { readonly out: string | undefined; readonly since: Date | undefined; readonly segments: number | undefined }) =>
+const runExport = (args: {
+  readonly out: string | undefined
+  readonly since: Date | undefined
+  readonly segments: number | undefined
+  readonly raw: boolean
+}) =>
   Effect.gen(function*() {
     const tables = yield* Tables
     yield* requireTables([tables.profiles])
@@ -97,6 +107,7 @@ const runExport = (args: { readonly out: string | undefined; readonly since: Dat
     const result = yield* EliteExport.run({
       since: args.since,
       segments: args.segments,
+      raw: args.raw,
       onPage: (n) => Effect.sync(() => progress.advance(n))
     }).pipe(Effect.ensuring(Effect.sync(() => progress.finish())))
     for (const s of result.skipped) {
@@ -105,16 +116,20 @@ const runExport = (args: { readonly out: string | undefined; readonly since: Dat
     const leftOut = result.skipped.length === 0 ? "" : ` ${count(result.skipped.length, "unreadable profile", "unreadable profiles")} left out (named above).`
     const exported = `Exported ${count(result.rows.length, "Elite customer", "Elite customers")}`
     const columns = count(result.columns, "column", "columns")
+    const formulas = result.neutralised === 0
+      ? ""
+      : ` ${count(result.neutralised, "cell", "cells")} a spreadsheet would run as a formula got a leading ' (--raw keeps them exact).`
     if (args.out === undefined) {
       yield* Effect.sync(() => process.stdout.write(result.csv))
-      yield* Console.error(`${exported} (${columns}).${leftOut}`)
+      yield* Console.error(`${exported} (${columns}).${formulas}${leftOut}`)
     } else {
       const file = args.out
       yield* Effect.try({
-        try: () => AtomicFile.write(file, result.csv),
+        // Names and emails: readable by the user only, whatever the umask.
+        try: () => AtomicFile.write(file, result.csv, { mode: 0o600 }),
         catch: (cause) => new OutFileError({ file, reason: cause instanceof Error ? cause.message : String(cause) })
       })
-      yield* Console.log(`${exported} to ${file} (${columns}).${leftOut}`)
+      yield* Console.log(`${exported} to ${file} (${columns}).${formulas}${leftOut}`)
     }
   })
 
@@ -215,13 +230,15 @@ if (!isCommand(command)) {
     ...targetFlags,
     out: { type: "string" },
     since: { type: "string" },
-    segments: { type: "string" }
+    segments: { type: "string" },
+    raw: { type: "boolean" }
   }, { min: 1, max: 1 })
   const options = targetOf(exportUsage, values)
   const args = {
     out: values.out,
     since: Flags.orExit(exportUsage, Flags.instant("since", values.since)),
-    segments: Flags.orExit(exportUsage, Flags.segments(values.segments, undefined))
+    segments: Flags.orExit(exportUsage, Flags.segments(values.segments, undefined)),
+    raw: values.raw === true
   }
   await runScript(runExport(args), options)
 } else if (command === "events") {

@@ -8,7 +8,7 @@ import * as Deployment from "@dyna/aws/Deployment"
 import * as Promotion from "@dyna/core/Promotion"
 import { parse } from "csv-parse/sync"
 import { spawn } from "node:child_process"
-import { readdirSync, readFileSync } from "node:fs"
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
 import * as Commands from "./support/Commands.js"
@@ -36,16 +36,24 @@ beforeAll(async () => {
     put(names.profiles, { CustID: { S: custId }, TotalTnValue: { N: String(total) }, CustStatus: { S: total >= 1000 ? "Elite" : "Normal" }, ...extra })
   await profile("cli-late", 1300, { EliteSince: { S: "2026-11-25T22:01:03.000Z" }, Name: { S: "Late, \"L\"\r\nSecond line" } })
   await profile("cli-early", 1050, { EliteSince: { S: "2026-11-20T08:00:00.000Z" }, Name: { S: "Early" }, Email: { S: "e@x.example" } })
+  // Text a spreadsheet would run as a formula, and a negative number that must stay one.
+  await profile("cli-formula", 2000, {
+    EliteSince: { S: "2026-11-10T12:00:00.000Z" },
+    Name: { S: "=HYPERLINK(\"http://evil.example\",\"Click\")" },
+    Balance: { N: "-5" }
+  })
   await profile("cli-normal", 10, { Name: { S: "Nobody" } })
   await profile("cli-broken", 1000, { EliteSince: { S: "last Tuesday" } })
   await put(names.events, event("cli-late", 1300, "3", "2026-11-25T22:01:03.000Z"))
   await put(names.events, event("cli-early", 1050, "12", "2026-11-20T08:00:00.000Z"))
 }, 120_000)
 
+const formula = "=HYPERLINK(\"http://evil.example\",\"Click\")"
 const expectedRows = [
-  ["CustID", "TotalTnValue", "EliteSince", "Email", "Name"],
-  ["cli-early", "1050", "2026-11-20T08:00:00.000Z", "e@x.example", "Early"],
-  ["cli-late", "1300", "2026-11-25T22:01:03.000Z", "", "Late, \"L\"\r\nSecond line"]
+  ["CustID", "TotalTnValue", "EliteSince", "Balance", "Email", "Name"],
+  ["cli-formula", "2000", "2026-11-10T12:00:00.000Z", "-5", "", `'${formula}`],
+  ["cli-early", "1050", "2026-11-20T08:00:00.000Z", "", "e@x.example", "Early"],
+  ["cli-late", "1300", "2026-11-25T22:01:03.000Z", "", "", "Late, \"L\"\r\nSecond line"]
 ]
 
 describe("pnpm elite", () => {
@@ -75,12 +83,18 @@ describe("pnpm elite", () => {
     assert.include(both?.stderr, "--all or --since")
   })
 
-  it("export --out writes a CSV file that parses back into the rows, and says so in one line", async () => {
+  it("export --out writes a CSV file, readable by its owner only, that parses back into the rows, and says so in one line", async () => {
     const file = join(tables.home, "invite.csv")
+    // An earlier export anyone could read is replaced by one only its owner can.
+    writeFileSync(file, "old\r\n", { mode: 0o644 })
     const result = await pnpm("export", "--out", file)
     assert.strictEqual(result.code, 0, result.stderr)
     assert.deepStrictEqual(parse(readFileSync(file)), expectedRows)
-    assert.strictEqual(result.stdout, `Exported 2 Elite customers to ${file} (5 columns). 1 unreadable profile left out (named above).\n`)
+    assert.strictEqual(statSync(file).mode & 0o777, 0o600)
+    assert.strictEqual(
+      result.stdout,
+      `Exported 3 Elite customers to ${file} (6 columns). 1 cell a spreadsheet would run as a formula got a leading ' (--raw keeps them exact). 1 unreadable profile left out (named above).\n`
+    )
     assert.include(result.stderr, "left out CustProfile item cli-broken: EliteSince")
     assert.deepStrictEqual(readdirSync(tables.home).filter((f) => f.endsWith(".tmp")), [])
   })
@@ -89,12 +103,22 @@ describe("pnpm elite", () => {
     const [all, since] = await Promise.all([pnpm("export"), pnpm("export", "--since", "2026-11-21", "--segments", "3")])
     assert.strictEqual(all.code, 0, all.stderr)
     assert.deepStrictEqual(parse(all.stdout), expectedRows)
-    assert.match(all.stderr, /Exported 2 Elite customers \(5 columns\)\. 1 unreadable profile left out/)
+    assert.match(all.stderr, /Exported 3 Elite customers \(6 columns\)\. 1 cell a spreadsheet would run as a formula got a leading ' \(--raw keeps them exact\)\. 1 unreadable profile left out/)
     assert.strictEqual(since.code, 0, since.stderr)
     assert.deepStrictEqual(parse(since.stdout), [
       ["CustID", "TotalTnValue", "EliteSince", "Name"],
       ["cli-late", "1300", "2026-11-25T22:01:03.000Z", "Late, \"L\"\r\nSecond line"]
     ])
+  })
+
+  it("export --raw writes every cell exactly as stored, formulas included", async () => {
+    const file = join(tables.home, "raw.csv")
+    const result = await pnpm("export", "--raw", "--out", file)
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.notInclude(result.stdout, "formula")
+    const rows = parse(readFileSync(file))
+    assert.deepStrictEqual(rows[1], ["cli-formula", "2000", "2026-11-10T12:00:00.000Z", "-5", "", formula])
+    assert.deepStrictEqual(rows.slice(2), expectedRows.slice(2))
   })
 
   it("events lists the promotions oldest first, as lines or JSON", async () => {

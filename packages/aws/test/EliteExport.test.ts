@@ -92,6 +92,9 @@ describe("EliteExport.run", () => {
     ])
     assert.strictEqual(result.columns, header.length)
     assert.strictEqual(result.scanned, 9)
+    // No cell here starts like a formula: the default and raw documents are the same.
+    assert.strictEqual(result.neutralised, 0)
+    assert.strictEqual((await exported({ raw: true })).csv, result.csv)
     assert.deepStrictEqual(result.rows.map((r) => r.custId), ["jam-elite", "stale-normal", "zoë", "bob", "ann"])
     assert.deepStrictEqual(result.skipped.map((s) => s.custId), ["broken-since", "broken-total"])
     assert.include(result.skipped[0]?.reason, "EliteSince")

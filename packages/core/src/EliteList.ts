@@ -275,6 +275,22 @@ export const fromItems = (
  */
 export const COLUMNS: ReadonlyArray<string> = ["CustID", "TotalTnValue", "EliteSince"]
 
+const table = (rows: ReadonlyArray<EliteRow>, raw: boolean): ReadonlyArray<ReadonlyArray<string>> => {
+  const extras = [...new Set(rows.flatMap((r) => [...r.extra.keys()]))]
+    .filter((name) => !COLUMNS.includes(name))
+    .sort(compareText)
+  const cell = raw ? (value: string) => value : (value: string, numeric?: boolean) => Csv.neutralise(value, { numeric })
+  return [
+    [...COLUMNS, ...extras].map((name) => cell(name)),
+    ...rows.map((r) => [
+      cell(r.custId),
+      cell(String(r.totalTnValue), true),
+      cell(r.eliteSince ?? ""),
+      ...extras.map((name) => cell(r.extra.get(name) ?? "", r.numbers.has(name)))
+    ])
+  ]
+}
+
 /**
  * The list as CSV (see {@link Csv.encode}): `CustID,TotalTnValue,EliteSince`, then every extra
  * attribute any row has, in code-unit order of their names (so `Zip` before `email`); a row without one
@@ -289,17 +305,18 @@ export const COLUMNS: ReadonlyArray<string> = ["CustID", "TotalTnValue", "EliteS
  * @category encoding
  */
 export const toCsv = (rows: ReadonlyArray<EliteRow>, options?: { readonly raw?: boolean | undefined }): string => {
-  const extras = [...new Set(rows.flatMap((r) => [...r.extra.keys()]))]
-    .filter((name) => !COLUMNS.includes(name))
-    .sort(compareText)
-  const cell = options?.raw === true ? (value: string) => value : (value: string, numeric?: boolean) => Csv.neutralise(value, { numeric })
-  return Csv.encode(
-    [...COLUMNS, ...extras].map((name) => cell(name)),
-    rows.map((r) => [
-      cell(r.custId),
-      cell(String(r.totalTnValue), true),
-      cell(r.eliteSince ?? ""),
-      ...extras.map((name) => cell(r.extra.get(name) ?? "", r.numbers.has(name)))
-    ])
-  )
+  const [header = [], ...body] = table(rows, options?.raw === true)
+  return Csv.encode(header, body)
+}
+
+/**
+ * How many cells, header included, {@link toCsv} writes with a leading `'` by default: what an export
+ * tells its user changed.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const neutralisedCells = (rows: ReadonlyArray<EliteRow>): number => {
+  const raw = table(rows, true)
+  return table(rows, false).reduce((n, cells, r) => n + cells.filter((cell, c) => cell !== raw[r]?.[c]).length, 0)
 }

@@ -199,6 +199,7 @@ describe("EliteList.toCsv", () => {
       ["CustID", "TotalTnValue", "EliteSince", "'=cmd|' /C calc'!A0", "Cr", "Debt", "Name", "Note", "Phone", "Safe", "Tab"],
       ["'=evil", "1000", "", "x", "'\rlead", "'-2+3", "'=HYPERLINK(\"http://x.example\",\"click\")", "'@SUM(A1:A9)", "'+33 1 23", "a=1, -2 @3", "'\tlead"]
     ])
+    assert.strictEqual(EliteList.neutralisedCells(list.rows), 8)
   })
 
   it("keeps numbers exact: TotalTnValue and N attributes that read as a number, but not text that looks like one", () => {
@@ -214,6 +215,8 @@ describe("EliteList.toCsv", () => {
       ["c-1", "1000", "", "-5", "-1E+3", "'-5", "-0.25", "'-1;2"],
       ["c-2", "-5", "", "-5", "-1E+3", "'-5", "-0.25", "'-1;2"]
     ])
+    assert.strictEqual(EliteList.neutralisedCells(rows), 4)
+    assert.strictEqual(EliteList.neutralisedCells([]), 0)
   })
 
   it("writes every cell exactly as stored with raw", () => {

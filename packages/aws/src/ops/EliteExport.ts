@@ -14,10 +14,15 @@ export interface Options {
   readonly segments?: number | undefined
   /** Called with each page's item count as it arrives (from several segments at once): a progress bar's feed. */
   readonly onPage?: ((items: number) => Effect.Effect<void>) | undefined
+  /**
+   * Every cell exactly as stored. By default a cell a spreadsheet would run as a formula (`=`, `+`, `-`,
+   * `@`, tab, CR first) gets a leading `'`, numbers excepted (see `EliteList.toCsv`).
+   */
+  readonly raw?: boolean | undefined
 }
 
 export interface Export {
-  /** The whole document: header, then one record per row, CRLF after each (RFC 4180, UTF-8). */
+  /** The whole document: header, then one record per row, CRLF after each (RFC 4180, UTF-8); formulas neutralised unless `raw`. */
   readonly csv: string
   /** The customers on the list, in the order of the CSV. */
   readonly rows: ReadonlyArray<EliteList.EliteRow>
@@ -27,6 +32,8 @@ export interface Export {
   readonly columns: number
   /** How many CustProfile items the Scan read. */
   readonly scanned: number
+  /** How many cells got a leading `'` because a spreadsheet would run them as formulas; 0 with `raw`. */
+  readonly neutralised: number
 }
 
 const custIdOf = (item: Scan.Item): string => item["CustID"]?.S ?? ""
@@ -59,10 +66,11 @@ export const run = Effect.fn("EliteExport.run")(function*(options: Options = {})
     }), { segments: options.segments })
   const list = EliteList.fromItems(kept, { since: options.since })
   return {
-    csv: EliteList.toCsv(list.rows),
+    csv: EliteList.toCsv(list.rows, { raw: options.raw }),
     rows: list.rows,
     skipped: [...skipped, ...list.skipped].sort(byCustId),
     columns: columnCount(list.rows),
-    scanned
+    scanned,
+    neutralised: options.raw === true ? 0 : EliteList.neutralisedCells(list.rows)
   } satisfies Export
 })
