@@ -101,9 +101,9 @@ export interface Report {
   readonly customers: ReadonlyArray<Customer>
 }
 
-export interface Options {
+export interface Options<E = never, R = never> {
   /** Given-up records, from the on-failure destination. The quarantine is always read. */
-  readonly sources: ReadonlyArray<Source<unknown, unknown>>
+  readonly sources: ReadonlyArray<Source<E, R>>
   /** Decide and report, write nothing. */
   readonly dryRun: boolean
 }
@@ -150,7 +150,7 @@ const keysOf = (line: Candidate["line"]): Result.Result<{ readonly custId: Custo
  * Replays every quarantined record and every record of `sources`. Fails only when a source or the
  * quarantine cannot be read, before anything is written.
  */
-export const run = Effect.fn("Replay.run")(function*(options: Options) {
+export const run = Effect.fn("Replay.run")(function*<E, R>(options: Options<E, R>) {
   const db = yield* DynamoDb
   const tables = yield* Tables
   const store = yield* ProfileStore
