@@ -18,10 +18,19 @@ const markerText = `${SIGNATURE}: this folder (DYNA_HOME) was made by \`pnpm pro
 `
 
 /**
- * What provision leaves in DYNA_HOME (see `LocalConfig`, `OwnedTables`): a folder holding only these was
- * made by an earlier version, before the marker, and may be claimed.
+ * What the local stack leaves in DYNA_HOME (see `LocalConfig`, `OwnedTables`, teardown's `backups/`): a
+ * folder holding only these was made by an earlier version, before the marker, and may be claimed. A
+ * new file or folder directly in DYNA_HOME belongs here too.
  */
-export const KNOWN: ReadonlyArray<string> = ["data", "function", "runner", "runner.log", "dynamodb.pid", "owned-tables.json"]
+export const KNOWN: ReadonlyArray<string> = [
+  "data",
+  "function",
+  "runner",
+  "runner.log",
+  "dynamodb.pid",
+  "owned-tables.json",
+  "backups"
+]
 
 /** DYNA_HOME is not the project's, or a path handed over is not inside it: nothing was touched. */
 export class HomeError extends Schema.TaggedError<HomeError>()("HomeError", {
