@@ -1,14 +1,22 @@
+import * as Caller from "@dyna/aws/Caller"
+import * as Deployment from "@dyna/aws/Deployment"
 import * as AwsSteps from "@dyna/aws/provision/AwsSteps"
 import { localSteps } from "@dyna/aws/provision/LocalSteps"
-import { runAll } from "@dyna/aws/provision/Step"
+import * as OperatorPolicy from "@dyna/aws/provision/OperatorPolicy"
+import * as Run from "@dyna/aws/provision/Run"
 import * as Target from "@dyna/aws/Target"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import { confirmLayer, planFlag, planUsage, yesFlag, yesUsage } from "./lib/Changes.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
-const usage = `Usage: pnpm provision [--target local|aws] [--region R] [--prefix P]
+const usage = `Usage: pnpm provision [--target local|aws] [--region R] [--prefix P] [--plan] [--yes]
+       pnpm provision --print-operator-policy [--target aws [--region R]] [--prefix P]
 
 Takes you from nothing to a working pipeline, step by step, and is safe to run again: each step
-describes what exists, then says whether it created, updated or left it unchanged.
+describes what exists, then says whether it created, updated or left it unchanged. Every step is
+decided first; a change that would replace or displace what provision did not create (the Jam's
+KEYS_ONLY stream, its function's code, its mapping) is shown and asked for before anything changes.
 
   local (default)  DynamoDB Local (started in the background if nothing listens at the endpoint;
                    data in .dyna/), the CustTransactions table and its NEW_IMAGE stream, CustProfile,
@@ -19,11 +27,38 @@ describes what exists, then says whether it created, updated or left it unchange
   aws              the same tables and stream in your account, the function's role and
                    least-privilege policy, the bundled function JAM_Lambda_Exec_Function_EDIT_THIS
                    (nodejs22.x), and the event source mapping from the stream to it. Existing tables
-                   and an existing function (the Jam's) are adopted, never recreated.
+                   and an existing function (the Jam's) are adopted, never recreated; the function's
+                   code is saved as a version before ours replaces it. It first prints the account,
+                   the caller and the region it works in.
 
+${planUsage}
+${yesUsage}
+  --print-operator-policy
+                      print the least-privilege IAM policy an operator needs to run provision, teardown
+                      and the operations commands on AWS (with --target aws, for your account and
+                      region; otherwise with * for them), and exit
 ${targetUsage}`
 
-const { values } = parse(usage, targetFlags)
+const { values } = parse(usage, { ...targetFlags, ...planFlag, ...yesFlag, "print-operator-policy": { type: "boolean", default: false } })
 const options = targetOf(usage, values)
-if (options.target === "local") await runScript(Effect.flatMap(localSteps, runAll), options)
-else await runScript(runAll(AwsSteps.awsSteps(Target.names(options))).pipe(Effect.provide(AwsSteps.layer)), options)
+const names = Target.names(options)
+
+const printPolicy = (location: Deployment.Location) =>
+  Console.log(OperatorPolicy.render(OperatorPolicy.document(location, names)))
+
+const steps = <E, R>(all: ReadonlyArray<import("@dyna/aws/provision/Step").Step<E, R>>) => (values.plan ? Run.plan(all) : Run.runAll(all))
+
+if (values["print-operator-policy"]) {
+  if (options.target === "aws") await runScript(Effect.flatMap(Caller.Caller, printPolicy), options)
+  else await Effect.runPromise(printPolicy(OperatorPolicy.anywhere()))
+} else if (options.target === "local") {
+  await runScript(Effect.flatMap(localSteps, steps).pipe(Effect.provide(confirmLayer(values.yes))), options)
+} else {
+  await runScript(
+    Effect.gen(function*() {
+      const location = yield* Caller.Caller
+      return yield* steps(yield* AwsSteps.awsSteps({ names, location }))
+    }).pipe(Effect.provide(AwsSteps.layer), Effect.provide(confirmLayer(values.yes))),
+    options
+  )
+}

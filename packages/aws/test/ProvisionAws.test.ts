@@ -100,6 +100,7 @@ const environment = {
 
 /** The mapping's settings, written out (StartingPosition only where a mapping is created). */
 const mappingSettings = {
+  DestinationConfig: { OnFailure: { Destination: `arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}` } },
   FilterCriteria: { Filters: [{ Pattern: "{\"eventName\":[\"INSERT\"]}" }] },
   BatchSize: 100,
   MaximumBatchingWindowInSeconds: 0,
@@ -116,8 +117,9 @@ describe("provisioning on AWS", () => {
 
     const { outcomes, lines } = await succeeded()
 
-    assert.deepStrictEqual(outcomes.map((o) => o.action), Array(9).fill("created"))
-    assert.strictEqual(lines.at(-1), "Done: 9 of 9 steps changed something.")
+    // Enabling TTL on the new quarantine table is an update of it.
+    assert.deepStrictEqual(outcomes.map((o) => o.action), Array(11).fill("created").with(5, "updated"))
+    assert.strictEqual(lines.at(-1), "Done: 11 of 11 steps changed something.")
     assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), [
       "CustTransactions",
       "CustProfile",
@@ -232,7 +234,7 @@ describe("provisioning on AWS", () => {
     assert.deepStrictEqual(sent().filter((name) => /^(Tag|Untag)|Create(Role|Function)Command/.test(name)), [])
     assert.isUndefined(account.tableTags.get(table("CustTransactions")))
 
-    const [, stream, , , , role, , published, mapped] = outcomes
+    const [, stream, , , , , , role, , published, mapped] = outcomes
     assert.deepInclude(stream, { action: "updated", detail: "view type KEYS_ONLY → NEW_IMAGE" })
     assert.deepInclude(role, { action: "unchanged", resource: FakeAws.roleArn("service-role/JamLambdaRole") })
     assert.strictEqual(published?.action, "updated")
@@ -251,8 +253,8 @@ describe("provisioning on AWS", () => {
 
       const { outcomes, lines } = await succeeded()
 
-      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(9).fill("unchanged"))
-      assert.strictEqual(lines.at(-1), "Nothing to change: all 9 steps were already in place.")
+      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(11).fill("unchanged"))
+      assert.strictEqual(lines.at(-1), "Nothing to change: all 11 steps were already in place.")
       const requests = sent()
       assert.isNotEmpty(requests)
       assert.deepStrictEqual(requests.filter((name) => mutating.test(name)), [])
@@ -282,7 +284,7 @@ describe("provisioning on AWS", () => {
     const attempts = FakeAws.lambda.commandCalls(CreateFunctionCommand).length
     assert.isAtLeast(attempts, 8)
     assert.isAtMost(attempts, 20)
-    assert.deepStrictEqual(errors, ["[8/9] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
+    assert.deepStrictEqual(errors, ["[10/11] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
   })
 
   it("does not retry a function Lambda rejects for another reason", async () => {
@@ -369,7 +371,7 @@ describe("provisioning on AWS", () => {
     FakeAws.account().failAlways("DescribeTable", FakeAws.noCredentials)
     const dynamo = await failed()
     assert.strictEqual(dynamo.message, sentence)
-    assert.deepStrictEqual(dynamo.errors, ["[1/9] table CustTransactions: cannot go on"])
+    assert.deepStrictEqual(dynamo.errors, ["[1/11] table CustTransactions: cannot go on"])
     assert.deepStrictEqual(sent(), ["DescribeTableCommand"])
 
     const account = FakeAws.account()
@@ -388,12 +390,12 @@ describe("provisioning on AWS", () => {
       assert.isNotEmpty(sent())
       assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
       assert.strictEqual(lines[0], "Plan (nothing is changed):")
-      assert.lengthOf(outcomes, 9)
+      assert.lengthOf(outcomes, 11)
       assert.match(String(lines.at(-1)), /^Plan: \d+ to create, \d+ to update, 0 to remove, \d+ unchanged or kept\./)
     }
     // The Jam's account: what would be displaced is said under its step.
     const { lines } = await RunSteps.succeeded(steps(), { mode: "plan" })
-    assert.include(lines.join("\n"), "[2/9] stream on CustTransactions: will update")
+    assert.include(lines.join("\n"), "[2/11] stream on CustTransactions: will update")
     assert.include(lines.join("\n"), "! replaces the KEYS_ONLY stream of CustTransactions, which provision did not create")
     assert.include(lines.join("\n"), "! replaces the code of function JAM_Lambda_Exec_Function_EDIT_THIS (python3.12)")
   })

@@ -99,14 +99,14 @@ describe("teardown on AWS", () => {
       "DeleteFunctionCommand"
     ])
 
-    assert.deepStrictEqual(outcomes.map((o) => o.action), ["deleted", "deleted", "deleted", "deleted", "kept", "kept", "kept", "kept"])
+    assert.deepStrictEqual(outcomes.map((o) => o.action), ["deleted", "kept", "deleted", "deleted", "deleted", "kept", "kept", "kept", "kept"])
     assert.deepStrictEqual(outcomes.slice(-4).map((o) => [o.resource, o.detail]), [
       [FakeAws.tableArn("CustTransactions"), "pass --delete-data to delete it"],
       [FakeAws.tableArn("CustProfile"), "pass --delete-data to delete it"],
       [FakeAws.tableArn("CustTransactionsRejected"), "pass --delete-data to delete it"],
       [FakeAws.tableArn("CustEliteEvents"), "pass --delete-data to delete it"]
     ])
-    assert.strictEqual(lines.at(-1), "Done: 4 of 8 steps changed something.")
+    assert.strictEqual(lines.at(-1), "Done: 4 of 9 steps changed something.")
 
     forgetRequests()
     const withData = await teardown(true)
@@ -117,8 +117,8 @@ describe("teardown on AWS", () => {
       { TableName: "CustTransactionsRejected" },
       { TableName: "CustEliteEvents" }
     ])
-    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), Array(4).fill("DeleteTableCommand"))
-    assert.deepStrictEqual(withData.outcomes.map((o) => o.action), ["unchanged", "unchanged", "unchanged", "unchanged", "deleted", "deleted", "deleted", "deleted"])
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [...Array(4).fill("DeleteTableCommand"), "DeleteBucketCommand"])
+    assert.deepStrictEqual(withData.outcomes.map((o) => o.action), ["unchanged", "deleted", "unchanged", "unchanged", "unchanged", "deleted", "deleted", "deleted", "deleted"])
   })
 
   it("on the Jam's account removes the mapping and our policy, and keeps the Jam's function and role", async () => {
@@ -134,7 +134,7 @@ describe("teardown on AWS", () => {
     assert.lengthOf(FakeAws.iam.commandCalls(DeleteRoleCommand), 0)
     assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), ["DeleteRolePolicyCommand", "DeleteEventSourceMappingCommand"])
 
-    const [, , fn, role] = outcomes
+    const [, , , fn, role] = outcomes
     assert.deepStrictEqual(fn, {
       action: "kept",
       resource: FakeAws.functionArn(FUNCTION),
@@ -149,7 +149,7 @@ describe("teardown on AWS", () => {
     const { outcomes } = await teardown(true)
 
     assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
-    assert.deepInclude(outcomes[3], { action: "kept", resource: FakeAws.roleArn("DynaEliteFunctionRole") })
+    assert.deepInclude(outcomes[4], { action: "kept", resource: FakeAws.roleArn("DynaEliteFunctionRole") })
     assert.isTrue(account.roles.has("DynaEliteFunctionRole"))
   })
 
@@ -190,7 +190,7 @@ describe("teardown on AWS", () => {
     // It waited for the backup to be AVAILABLE before deleting the table.
     assert.lengthOf(FakeAws.dynamo.commandCalls(DescribeBackupCommand), 2)
     const [arn] = account.backups.keys()
-    assert.deepInclude(outcomes[4], { action: "deleted", detail: `backup ${arn}` })
+    assert.deepInclude(outcomes[5], { action: "deleted", detail: `backup ${arn}` })
     assert.isFalse(account.tables.has("CustTransactions"))
   })
 
@@ -214,8 +214,8 @@ describe("teardown on AWS", () => {
     const { lines } = await RunSteps.succeeded(awsTeardownSteps(target, { deleteData: true, forceDeleteData: true }), { mode: "plan" })
 
     assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
-    assert.include(lines.join("\n"), `[3/8] function ${FUNCTION}: keeps`)
-    assert.include(lines.join("\n"), "[5/8] table CustTransactions: will delete")
+    assert.include(lines.join("\n"), `[4/9] function ${FUNCTION}: keeps`)
+    assert.include(lines.join("\n"), "[6/9] table CustTransactions: will delete")
   })
 
   it("changes nothing on a second run, fresh or Jam, with or without data: only reads are sent", async () => {
@@ -231,7 +231,7 @@ describe("teardown on AWS", () => {
         assert.isNotEmpty(sent())
         assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
         assert.isTrue(outcomes.every((o) => o.action === "unchanged" || o.action === "kept"))
-        assert.strictEqual(lines.at(-1), "Nothing to change: all 8 steps were already in place.")
+        assert.strictEqual(lines.at(-1), "Nothing to change: all 9 steps were already in place.")
       }
     }
   })
@@ -244,7 +244,7 @@ describe("teardown on AWS", () => {
     const { message, errors } = await RunSteps.failed(awsTeardownSteps(target, { deleteData: false, forceDeleteData: false }), { yes: true })
 
     assert.strictEqual(message, "event source mapping created-0 is still Deleting after 5 minutes; run teardown again later")
-    assert.deepStrictEqual(errors, [`[1/8] stream mapping CustTransactions → ${FUNCTION}: failed`])
+    assert.deepStrictEqual(errors, [`[1/9] stream mapping CustTransactions → ${FUNCTION}: failed`])
     // Every 2 seconds for 5 minutes.
     assert.approximately(FakeAws.lambda.commandCalls(GetEventSourceMappingCommand).length, 151, 2)
   })

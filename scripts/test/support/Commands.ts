@@ -117,7 +117,7 @@ export const useInMemoryTables = (prefix: string): Stack => {
     const { port } = await Effect.runPromise(scopedInMemory.pipe(Scope.provide(scope)))
     Object.assign(stack, stackOn(prefix, port))
     await Effect.runPromise(
-      Effect.forEach(definitions(Deployment.names()), ensureTable, { discard: true }).pipe(
+      Effect.forEach(definitions(Deployment.names()), (d) => ensureTable(d), { discard: true }).pipe(
         Effect.provide(Layer.succeed(DynamoDb, DynamoDb.fromClient(stack.db, stack.endpoint)))
       )
     )

@@ -9,13 +9,16 @@ import * as Deployment from "../Deployment.js"
 import type { DynamoDb, DynamoDbError } from "../DynamoDb.js"
 import { Iam, type IamError } from "../Iam.js"
 import { Lambda, type LambdaError } from "../Lambda.js"
+import { S3, type S3Error } from "../S3.js"
 import * as Arn from "./Arn.js"
 import * as Bundle from "./Bundle.js"
 import * as EventSourceMapping from "./EventSourceMapping.js"
 import * as LambdaFunction from "./Function.js"
+import * as OnFailureDestination from "./OnFailureDestination.js"
 import * as Role from "./Role.js"
-import type { Step } from "./Step.js"
+import { applied, change, type Step } from "./Step.js"
 import * as TableSteps from "./TableSteps.js"
+import * as TimeToLive from "./TimeToLive.js"
 
 export type AwsStepError =
   | DynamoDbError
@@ -25,15 +28,17 @@ export type AwsStepError =
   | Arn.InvalidArn
   | Role.RoleNotOurs
   | EventSourceMapping.MappingNotEnabled
+  | S3Error
+  | OnFailureDestination.BucketNotOurs
 
 /** What the steps run on. */
-export type AwsServices = DynamoDb | Lambda | Iam
+export type AwsServices = DynamoDb | Lambda | Iam | S3
 
 /**
  * The Lambda and IAM clients, from the SDK's default credentials chain in the command's region.
  * `DynamoDb` comes from the scripts' own layer, which the AWS target configures without an endpoint.
  */
-export const layer = Layer.mergeAll(Lambda.layer, Iam.layer)
+export const layer = Layer.mergeAll(Lambda.layer, Iam.layer, S3.layer)
 
 /** One deployment on AWS: its names, and the account and region it lives in (from STS, before anything exists). */
 export interface Target {
@@ -44,7 +49,9 @@ export interface Target {
 /** The ARNs a deployment's resources have, or will have once created. */
 export const arns = ({ names, location: at }: Target) => ({
   table: (name: string) => `arn:${at.partition}:dynamodb:${at.region}:${at.account}:table/${name}`,
-  ourRole: `arn:${at.partition}:iam::${at.account}:role/${names.roleName}`
+  ourRole: `arn:${at.partition}:iam::${at.account}:role/${names.roleName}`,
+  /** Where the mapping sends the batches Lambda gives up on. */
+  onFailureBucket: Deployment.onFailureBucketName(names.prefix, at)
 })
 
 /** The role an existing function runs as (an adopted function keeps its own), or `undefined` before there is one. */
@@ -82,8 +89,25 @@ const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
     // A stream without new images is replaced by the stream step: the mapping will be on its successor.
     const spec = table?.StreamSpecification
     const stream = spec?.StreamEnabled === true && TableSteps.carriesNewImage(spec.StreamViewType) ? table?.LatestStreamArn : undefined
-    return yield* EventSourceMapping.decide(names.functionName, arns(target).table(names.transactions), stream, Deployment.mapping, owner)
+    const destination = OnFailureDestination.bucketArn(arns(target).onFailureBucket, target.location.partition)
+    return yield* EventSourceMapping.decide(
+      names.functionName,
+      arns(target).table(names.transactions),
+      stream,
+      Deployment.mapping,
+      owner,
+      destination
+    )
   })
+
+/** TTL on the quarantine's `ExpiresAt`; before the table exists (a plan), it will be set once it does. */
+const quarantineExpiry = (table: string) =>
+  TimeToLive.decide(table).pipe(
+    Effect.catchIf(
+      (e): boolean => e.kind === "NotFound",
+      () => Effect.succeed(change({ action: "created", resource: table, detail: "TTL on ExpiresAt, once the table exists" }, applied(TimeToLive.decide(table))))
+    )
+  )
 
 /**
  * Every step of `pnpm provision --target aws`, in order, for one deployment. `artifact` is the
@@ -104,6 +128,8 @@ export const awsSteps = (
       { title: `table ${names.profiles}`, decide: TableSteps.decideTable(TableSteps.profilesTable(names.profiles), tables) },
       { title: `table ${names.rejected} (quarantine)`, decide: TableSteps.decideTable(TableSteps.rejectedTable(names.rejected), tables) },
       { title: `table ${names.events} (EliteQualified events)`, decide: TableSteps.decideTable(TableSteps.eventsTable(names.events), tables) },
+      { title: `expiry of quarantined records in ${names.rejected}`, decide: quarantineExpiry(names.rejected) },
+      { ...OnFailureDestination.ensureStep(arns(target).onFailureBucket, owner), title: `on-failure bucket ${arns(target).onFailureBucket}` },
       { title: `role of ${names.functionName}`, decide: roleStep(target, owner) },
       { title: `policy ${names.policyName}`, decide: policyStep(target) },
       {

@@ -10,10 +10,12 @@ import * as Deployment from "../Deployment.js"
 import type { DynamoDbError } from "../DynamoDb.js"
 import type { IamError } from "../Iam.js"
 import type { LambdaError } from "../Lambda.js"
+import type { S3Error } from "../S3.js"
 import type * as Arn from "./Arn.js"
-import { type AwsServices, functionRoleName, type Target } from "./AwsSteps.js"
+import { arns, type AwsServices, functionRoleName, type Target } from "./AwsSteps.js"
 import * as EventSourceMapping from "./EventSourceMapping.js"
 import * as LambdaFunction from "./Function.js"
+import * as OnFailureDestination from "./OnFailureDestination.js"
 import * as Role from "./Role.js"
 import type { Step } from "./Step.js"
 import * as TableSteps from "./TableSteps.js"
@@ -25,6 +27,7 @@ export type AwsTeardownError =
   | Arn.InvalidArn
   | EventSourceMapping.MappingNotDeleted
   | TableSteps.BackupNotReady
+  | S3Error
 
 /** The Lambda and IAM clients: the same as provisioning's. */
 export { layer } from "./AwsSteps.js"
@@ -43,6 +46,11 @@ export const awsTeardownSteps = (
     {
       title: `stream mapping ${names.transactions} → ${names.functionName}`,
       decide: EventSourceMapping.decideRemove(names.functionName, names.transactions, owner)
+    },
+    // After the mapping, so Lambda writes no more records into it while it is emptied.
+    {
+      ...OnFailureDestination.removeStep(arns(target).onFailureBucket, owner, { deleteData: options.deleteData }),
+      title: `on-failure bucket ${arns(target).onFailureBucket}`
     },
     {
       title: `policy ${names.policyName}`,

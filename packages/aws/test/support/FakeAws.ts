@@ -14,6 +14,8 @@ import {
   type DeleteTableCommandInput,
   DescribeTableCommand,
   type DescribeTableCommandInput,
+  DescribeTimeToLiveCommand,
+  type DescribeTimeToLiveCommandInput,
   DynamoDBClient,
   DynamoDBServiceException,
   type KeySchemaElement,
@@ -25,7 +27,9 @@ import {
   type StreamViewType,
   type TableDescription,
   UpdateTableCommand,
-  type UpdateTableCommandInput
+  type UpdateTableCommandInput,
+  UpdateTimeToLiveCommand,
+  type UpdateTimeToLiveCommandInput
 } from "@aws-sdk/client-dynamodb"
 import {
   CreateRoleCommand,
@@ -92,6 +96,7 @@ import { createHash } from "node:crypto"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import { Iam } from "../../src/Iam.js"
 import { Lambda } from "../../src/Lambda.js"
+import * as FakeS3 from "./FakeS3.js"
 
 export const REGION = "eu-west-1"
 export const ACCOUNT = "123456789012"
@@ -111,8 +116,12 @@ const credentials = { accessKeyId: "AKIAFAKEFAKEFAKE", secretAccessKey: "fake" }
 export const services = Layer.mergeAll(
   Layer.succeed(DynamoDb, DynamoDb.fromClient(new DynamoDBClient({ region: REGION, credentials }), `https://dynamodb.${REGION}.amazonaws.com`)),
   Layer.succeed(Lambda, Lambda.fromClient(new LambdaClient({ region: REGION, credentials }))),
-  Layer.succeed(Iam, Iam.fromClient(new IAMClient({ region: REGION, credentials })))
+  Layer.succeed(Iam, Iam.fromClient(new IAMClient({ region: REGION, credentials }))),
+  FakeS3.service
 )
+
+/** The S3 part of the account (the on-failure bucket), modelled in its own file. */
+export const s3 = FakeS3.s3
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("base64")
 
@@ -162,6 +171,7 @@ export interface Seed {
   readonly roles?: ReadonlyArray<{ readonly path: string; readonly tags?: ReadonlyArray<Tag>; readonly trust?: string }>
   readonly functions?: ReadonlyArray<FunctionSeed>
   readonly mappings?: ReadonlyArray<MappingSeed>
+  readonly buckets?: ReadonlyArray<FakeS3.BucketSeed>
 }
 
 /** The Jam's and our key schema for CustTransactions differ; any is adopted as it is. */
@@ -188,11 +198,13 @@ const PAGE_SIZE = 2
  */
 export const account = (seed: Seed = {}) => {
   for (const mock of [dynamo, lambda, iam]) mock.reset()
+  FakeS3.reset({ buckets: seed.buckets ?? [] })
   let streams = 0
   const newStreamArn = (table: string) => `${tableArn(table)}/stream/2026-01-01T00:00:00.${String(++streams).padStart(3, "0")}`
 
   const tables = new Map<string, TableDescription>()
   const tableTags = new Map<string, Record<string, string>>()
+  const timeToLive = new Map<string, string>()
   const itemCounts = new Map<string, number>()
   const backups = new Map<string, { table: string; polls: number }>()
   const versions = new Map<string, Array<{ Version: string; Description: string; CodeSha256: string }>>()
@@ -285,6 +297,19 @@ export const account = (seed: Seed = {}) => {
       throw new TableNotFound({ message: `Requested resource not found: ${input.ResourceArn}`, ...meta })
     }
     return { Tags: Object.entries(tableTags.get(input.ResourceArn ?? "") ?? {}).map(([Key, Value]) => ({ Key, Value })) }
+  })
+  dynamo.on(DescribeTimeToLiveCommand).callsFake(async (input: DescribeTimeToLiveCommandInput) => {
+    injected("DescribeTimeToLive")
+    const table = tableOrFail(input.TableName)
+    const attribute = timeToLive.get(table.TableName ?? "")
+    return { TimeToLiveDescription: attribute === undefined ? { TimeToLiveStatus: "DISABLED" } : { TimeToLiveStatus: "ENABLED", AttributeName: attribute } }
+  })
+  dynamo.on(UpdateTimeToLiveCommand).callsFake(async (input: UpdateTimeToLiveCommandInput) => {
+    injected("UpdateTimeToLive")
+    const table = tableOrFail(input.TableName)
+    if (input.TimeToLiveSpecification?.Enabled === true) timeToLive.set(table.TableName ?? "", input.TimeToLiveSpecification.AttributeName ?? "")
+    else timeToLive.delete(table.TableName ?? "")
+    return { TimeToLiveSpecification: input.TimeToLiveSpecification }
   })
   dynamo.on(ScanCommand).callsFake(async (input: ScanCommandInput) => {
     injected("Scan")
@@ -568,6 +593,7 @@ export const account = (seed: Seed = {}) => {
   return {
     tables,
     tableTags,
+    timeToLive,
     itemCounts,
     backups,
     versions,
