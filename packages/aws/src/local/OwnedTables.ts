@@ -30,5 +30,10 @@ export const ownership = (home: string, tag: OwnerTag): Ownership<never, never> 
     Effect.sync(() => {
       const names = read(home)
       if (!names.includes(name)) AtomicFile.write(join(home, "owned-tables.json"), `${JSON.stringify([...names, name])}\n`)
+    }),
+  deleted: (name: string) =>
+    Effect.sync(() => {
+      const names = read(home)
+      if (names.includes(name)) AtomicFile.write(join(home, "owned-tables.json"), `${JSON.stringify(names.filter((n) => n !== name))}\n`)
     })
 })

@@ -14,6 +14,7 @@ import * as Background from "../local/Background.js"
 import * as LocalConfig from "../local/LocalConfig.js"
 import * as RunnerProcess from "../local/RunnerProcess.js"
 import { Tables } from "../Tables.js"
+import * as Home from "../local/Home.js"
 import * as OwnedTables from "../local/OwnedTables.js"
 import * as Bundle from "./Bundle.js"
 import { applied, change, type Change, noChange, type Outcome, type Step } from "./Step.js"
@@ -120,7 +121,23 @@ export const decideRunner = (runnerBuild: Effect.Effect<Uint8Array, Bundle.Bundl
     }))
   })
 
-export type LocalStepError = ConfigError | LocalStackError | DynamoDbError | Bundle.BundleError | MissingTable
+export type LocalStepError = ConfigError | LocalStackError | DynamoDbError | Bundle.BundleError | MissingTable | Home.HomeError
+
+/**
+ * `DYNA_HOME`, marked as the local stack's before anything is written in it, so teardown and
+ * `local:stop` later delete only inside a folder the project made; a folder holding anything else
+ * (`DYNA_HOME=$HOME`) is refused.
+ */
+const decideHome = (home: string) =>
+  Effect.suspend(() => {
+    const standing = Home.check(home)
+    if (standing === "ours") return Effect.succeed(noChange<Home.HomeError, never>({ action: "unchanged", resource: home }))
+    if (standing === "foreign") return Effect.flatMap(Home.claim(home), () => Effect.succeed(noChange<Home.HomeError, never>({ action: "unchanged", resource: home })))
+    return Effect.succeed(change(
+      { action: "created", resource: home, detail: "marked as the local stack's" },
+      Home.claim(home).pipe(Effect.as<Outcome>({ action: "created", resource: home, detail: "marked as the local stack's" }))
+    ))
+  })
 
 /** Every step of `pnpm provision` on the local target, in order. */
 export const localSteps: Effect.Effect<ReadonlyArray<Step<LocalStepError, DynamoDb | Tables>>, ConfigError, Tables> = Effect.gen(function*() {
@@ -131,6 +148,7 @@ export const localSteps: Effect.Effect<ReadonlyArray<Step<LocalStepError, Dynamo
   const runnerBuild = yield* Effect.cached(Bundle.runner)
   const table = (definition: TableSteps.TableDefinition) => onceRunning(definition.name, TableSteps.decideTable(definition, owned))
   return [
+    { title: `DYNA_HOME ${home}`, decide: decideHome(home) },
     { title: "DynamoDB Local", decide: decideDynamoDbLocal },
     { title: `table ${tables.transactions}`, decide: table(TableSteps.transactionsTable(tables.transactions)) },
     { title: `stream on ${tables.transactions}`, decide: onceRunning(tables.transactions, TableSteps.decideStream(tables.transactions, owned)) },

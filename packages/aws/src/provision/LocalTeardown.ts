@@ -7,30 +7,36 @@
 import type { TableDescription } from "@aws-sdk/client-dynamodb"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import * as Deployment from "../Deployment.js"
 import { DynamoDb, DynamoDbError } from "../DynamoDb.js"
 import * as Background from "../local/Background.js"
+import * as Home from "../local/Home.js"
 import * as LocalConfig from "../local/LocalConfig.js"
 import * as OwnedTables from "../local/OwnedTables.js"
 import * as Scan from "../ops/Scan.js"
 import { Tables } from "../Tables.js"
 import { LOCAL_OWNER } from "./LocalSteps.js"
-import { always, change, noChange, type Outcome, type Step } from "./Step.js"
+import { change, noChange, type Outcome, type Step } from "./Step.js"
 import * as TableSteps from "./TableSteps.js"
 
-/** Files and folders of ours that are there; removing them is the step's change. */
-const decideRemoveFiles = (files: ReadonlyArray<string>, resource: string) =>
+/**
+ * Files and folders of ours that are there; removing them is the step's change. Only inside a `DYNA_HOME`
+ * that carries the project's marker (`Home`): anything else there is the user's.
+ */
+const decideRemoveFiles = (home: string, files: ReadonlyArray<string>, resource: string) =>
   Effect.sync(() => {
     const present = files.filter((f) => existsSync(f))
-    if (present.length === 0) return noChange<never, never>({ action: "unchanged", resource })
-    return change<never, never>(
+    if (present.length === 0) return noChange<Home.HomeError, never>({ action: "unchanged", resource })
+    // An unmarked home that holds only the stack's own names was made by a version before the marker.
+    const standing = Home.check(home)
+    if (standing !== "ours" && standing !== "unmarked") {
+      return noChange<Home.HomeError, never>({ action: "kept", resource, detail: `DYNA_HOME has no ${Home.MARKER} marker` })
+    }
+    return change<Home.HomeError, never>(
       { action: "deleted", resource },
-      Effect.sync((): Outcome => {
-        for (const f of present) rmSync(f, { recursive: true, force: true })
-        return { action: "deleted", resource }
-      })
+      Home.claim(home).pipe(Effect.andThen(Home.removeOwned(home, present)), Effect.as<Outcome>({ action: "deleted", resource }))
     )
   })
 
@@ -55,16 +61,17 @@ export const fileBackup = (dir: string): TableSteps.Backup<DynamoDbError, Dynamo
     return file
   })
 
-export type LocalTeardownError = DynamoDbError
+export type LocalTeardownError = DynamoDbError | Home.HomeError
 
 /** The local teardown's steps, in order. */
 export const localTeardownSteps = (options: TableSteps.RemoveOptions) =>
   Effect.gen(function*() {
     const { functionDir, runner, pidFile, dataDir, endpoint, home } = yield* LocalConfig.settings
+    // A folder that holds what is not ours names no process of ours and nothing to delete.
+    yield* Home.requireOurs(home)
     const tables = yield* Tables
     const owned = OwnedTables.ownership(home, LOCAL_OWNER)
     const backup = fileBackup(join(home, "backups"))
-    const running = (yield* Background.running(pidFile)) !== undefined
     // Reachable only while DynamoDB Local runs: delete tables first, stop it last. Without our DynamoDB
     // Local running there is nothing of ours to delete (a DynamoDB someone else runs there is not ours).
     const table = (name: string): Step<LocalTeardownError, DynamoDb> => ({
@@ -80,19 +87,17 @@ export const localTeardownSteps = (options: TableSteps.RemoveOptions) =>
       { title: "local runner", decide: decideStop(runner.pidFile, runner.pidFile) },
       {
         title: "stream mapping and function",
-        decide: decideRemoveFiles([runner.mappingFile, runner.script, runner.statusFile, functionDir], functionDir)
+        decide: decideRemoveFiles(home, [runner.mappingFile, runner.script, runner.statusFile, functionDir], functionDir)
       },
       ...Deployment.tableNames(tables).map(table),
       ...(options.deleteData
         ? [{
           title: "runner checkpoints and on-failure records",
-          decide: decideRemoveFiles([runner.checkpointFile, runner.onFailureFile], runner.checkpointFile)
+          decide: decideRemoveFiles(home, [runner.checkpointFile, runner.onFailureFile], runner.checkpointFile)
         }]
         : []),
       { title: "DynamoDB Local", decide: decideStop(pidFile, endpoint) },
-      ...(options.deleteData ? [{ title: "DynamoDB Local data", decide: decideRemoveFiles([dataDir], dataDir) }] : [])
+      ...(options.deleteData ? [{ title: "DynamoDB Local data", decide: decideRemoveFiles(home, [dataDir], dataDir) }] : [])
     ]
-    void running
-    void always
     return steps
   })

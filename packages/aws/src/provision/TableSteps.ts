@@ -100,20 +100,24 @@ export interface Ownership<E, R> {
   readonly owns: (table: TableDescription) => Effect.Effect<boolean, E, R>
   /** Called once provision created the table. */
   readonly created: (name: string) => Effect.Effect<void, E, R>
+  /** Called once teardown deleted it: a table of that name made later is not ours. */
+  readonly deleted: (name: string) => Effect.Effect<void, E, R>
 }
 
 /** Ownership by the owner tag (AWS). */
 export const byTag = (tag: OwnerTag): Ownership<DynamoDbError, DynamoDb> => ({
   tag,
   owns: (table) => (table.TableArn === undefined ? Effect.succeed(false) : Effect.map(tagsOf(table.TableArn), (tags) => isOwnedBy(tag, tags))),
-  created: () => Effect.void
+  created: () => Effect.void,
+  deleted: () => Effect.void
 })
 
 /** Tables made outside a deployment (tests, one-off setup): tagged, but never claimed as ours. */
 export const unowned: Ownership<never, never> = {
   tag: { key: "dyna-elite", value: "unowned" },
   owns: () => Effect.succeed(false),
-  created: () => Effect.void
+  created: () => Effect.void,
+  deleted: () => Effect.void
 }
 
 /**
@@ -231,6 +235,7 @@ export const decideRemoveTable = <E, R, E2, R2>(
       const saved = items ? yield* backup(table) : undefined
       yield* db.call("DeleteTable", (c) => c.send(new DeleteTableCommand({ TableName: name })))
       yield* db.call("waitUntilTableNotExists", (client) => waitUntilTableNotExists({ client, maxWaitTime: 300 }, { TableName: name }))
+      yield* owner.deleted(name)
       return { action: "deleted", resource, ...(saved === undefined ? {} : { detail: `backup ${saved}` }) } satisfies Outcome
     }))
   })
