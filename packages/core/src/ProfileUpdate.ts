@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as AppliedLog from "./AppliedLog.js"
+import * as AppliedPages from "./AppliedPages.js"
 import * as Elite from "./Elite.js"
 import type { CustomerPlan } from "./Plan.js"
 import type { Profile } from "./Profile.js"
@@ -29,7 +30,38 @@ export interface ProfileUpdate {
   readonly overflowing: ReadonlyArray<Transaction>
   /** Present when this update takes the customer from Normal to Elite: written with it, atomically. */
   readonly promotion: Promotion.Promotion | undefined
+  /** Pages of the applied log to write, fresh, before the profile that refers to them (see `AppliedPages`). */
+  readonly pages: ReadonlyArray<AppliedPages.Page>
 }
+
+/**
+ * What the writer knows beyond the profile: the ids found in the profile's pages, and keys an earlier
+ * attempt found taken, which this one must step over.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Context {
+  /** Ids read from the profile's pages (`AppliedPages.toRead` says which to read): counted before. */
+  readonly spilled?: ReadonlySet<string> | undefined
+  readonly avoid?: Avoid | undefined
+}
+
+/**
+ * Keys taken in CustEliteEvents by something this profile does not know (an earlier life of the profile,
+ * deleted or restored since, or a writer that lost its race).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Avoid {
+  /** An EliteQualified event exists at this version: the next version must be past it. */
+  readonly version?: number | undefined
+  /** A page of this run exists: new pages start a run past it. */
+  readonly base?: string | undefined
+}
+
+const noSpill: ReadonlySet<string> = new Set()
 
 /**
  * Whether the update writes anything.
@@ -47,17 +79,37 @@ export const changes = (update: ProfileUpdate): boolean => update.next !== updat
 const nextProfile = (
   previous: Profile,
   totalTnValue: number,
-  applied: AppliedLog.AppliedLog,
+  log: AppliedLog.AppliedLog,
   nowSeconds: number,
+  retentionSeconds: number,
+  avoid: Avoid | undefined,
   crossing: (at: { readonly qualifiedAt: string; readonly profileVersion: number }) => Promotion.Promotion | undefined
-): Pick<ProfileUpdate, "next" | "promotion"> => {
-  const version = (previous.version ?? 0) + 1
+): Pick<ProfileUpdate, "next" | "promotion" | "pages"> => {
+  const { log: applied, segments: pages, pages: written } = AppliedPages.spill(previous.custId, log, previous.pages, nowSeconds, {
+    retentionSeconds,
+    avoidBase: avoid?.base
+  })
+  const version = nextVersion(previous.version, nowSeconds, avoid?.version)
   const custStatus = Elite.statusFor(totalTnValue)
   const promoted = custStatus === "Elite" && previous.eliteSince === undefined &&
     Elite.statusFor(previous.totalTnValue) === "Normal"
   const promotion = promoted ? crossing({ qualifiedAt: new Date(nowSeconds * 1000).toISOString(), profileVersion: version }) : undefined
   const eliteSince = custStatus === "Normal" ? undefined : promotion?.qualifiedAt ?? previous.eliteSince
-  return { next: { custId: previous.custId, totalTnValue, custStatus, applied, version, eliteSince }, promotion }
+  return { next: { custId: previous.custId, totalTnValue, custStatus, applied, pages, version, eliteSince }, promotion, pages: written }
+}
+
+/**
+ * One up; past `taken` too when an event already holds that version. A deleted or restored profile
+ * counts its versions again from where it stands, so its events' keys may repeat: then the version jumps
+ * to the clock (a thousand a second, faster than any item is written), past anything an earlier life
+ * of the profile reached.
+ *
+ * @since 0.1.0
+ * @category rules
+ */
+export const nextVersion = (previous: number | undefined, nowSeconds: number, taken?: number | undefined): number => {
+  const next = (previous ?? 0) + 1
+  return taken === undefined ? next : Math.max(next, taken + 1, nowSeconds * 1000)
 }
 
 /**
@@ -71,9 +123,11 @@ export const make = (
   current: Profile | undefined,
   plan: CustomerPlan,
   nowSeconds: number,
-  retentionSeconds: number = AppliedLog.RETENTION_SECONDS
+  retentionSeconds: number = AppliedLog.RETENTION_SECONDS,
+  context: Context = {}
 ): ProfileUpdate => {
   const previous = current ?? ProfileModule.empty(plan.custId)
+  const spilled = context.spilled ?? noSpill
   const applied: Array<Transaction> = []
   const duplicates: Array<Transaction> = []
   const unguarded: Array<Transaction> = []
@@ -82,7 +136,7 @@ export const make = (
   let totalTnValue = previous.totalTnValue
   for (const tx of plan.transactions) {
     const key = guardKey(tx)
-    if (key !== undefined && previous.applied.has(key)) {
+    if (key !== undefined && (previous.applied.has(key) || spilled.has(key))) {
       duplicates.push(tx)
     } else if (!Number.isSafeInteger(totalTnValue + tx.tnValue)) {
       overflowing.push(tx)
@@ -93,12 +147,20 @@ export const make = (
       else keys.push(key)
     }
   }
-  const unchanged = { previous, next: previous, applied, duplicates, unguarded, overflowing, promotion: undefined }
+  const unchanged = { previous, next: previous, applied, duplicates, unguarded, overflowing, promotion: undefined, pages: [] }
   if (applied.length === 0) return unchanged
   const log = AppliedLog.record(previous.applied, keys, nowSeconds, retentionSeconds)
   return {
     ...unchanged,
-    ...nextProfile(previous, totalTnValue, log, nowSeconds, (at) => Promotion.find(previous.totalTnValue, applied, at))
+    ...nextProfile(
+      previous,
+      totalTnValue,
+      log,
+      nowSeconds,
+      retentionSeconds,
+      context.avoid,
+      (at) => Promotion.find(previous.totalTnValue, applied, at)
+    )
   }
 }
 
@@ -122,9 +184,11 @@ export const recount = (
   current: Profile | undefined,
   rows: ReadonlyArray<Transaction>,
   nowSeconds: number,
-  retentionSeconds: number = AppliedLog.RETENTION_SECONDS
+  retentionSeconds: number = AppliedLog.RETENTION_SECONDS,
+  context: Context = {}
 ): ProfileUpdate => {
   const previous = current ?? ProfileModule.empty(custId)
+  const spilled = context.spilled ?? noSpill
   // In TnNum order, so the promotion names the row that crossed the line as the purchases happened.
   const ordered = [...rows].sort(byTnNum)
   const counted: Array<Transaction> = []
@@ -138,18 +202,19 @@ export const recount = (
   }
   const known = (tx: Transaction) => {
     const key = guardKey(tx)
-    return key !== undefined && previous.applied.has(key)
+    return key !== undefined && (previous.applied.has(key) || spilled.has(key))
   }
   const sameTotal = current !== undefined && previous.totalTnValue === totalTnValue
   if (sameTotal && previous.custStatus === Elite.statusFor(totalTnValue) && counted.every(known)) {
-    return { previous, next: previous, applied: [], duplicates: counted, unguarded: [], overflowing, promotion: undefined }
+    return { previous, next: previous, applied: [], duplicates: counted, unguarded: [], overflowing, promotion: undefined, pages: [] }
   }
-  const keys = counted.flatMap((tx) => guardKey(tx) ?? [])
+  // A key in a page stays there until the page is forgotten, later than the stream could bring it again.
+  const keys = counted.flatMap((tx) => guardKey(tx) ?? []).filter((key) => !spilled.has(key))
   const log = AppliedLog.record(previous.applied, keys, nowSeconds, retentionSeconds)
   return {
     previous,
     // Replayed from zero: the row that crossed the line is the one that did so as the purchases happened.
-    ...nextProfile(previous, totalTnValue, log, nowSeconds, (at) => Promotion.find(0, counted, at)),
+    ...nextProfile(previous, totalTnValue, log, nowSeconds, retentionSeconds, context.avoid, (at) => Promotion.find(0, counted, at)),
     applied: sameTotal ? [] : counted.filter((tx) => !known(tx)),
     duplicates: sameTotal ? counted : counted.filter(known),
     unguarded: [],

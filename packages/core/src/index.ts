@@ -6,7 +6,11 @@
  */
 
 /** @since 0.1.0 */
+export * as AppliedIds from "./AppliedIds.js"
+/** @since 0.1.0 */
 export * as AppliedLog from "./AppliedLog.js"
+/** @since 0.1.0 */
+export * as AppliedPages from "./AppliedPages.js"
 /** @since 0.1.0 */
 export * as BatchResult from "./BatchResult.js"
 /** @since 0.1.0 */

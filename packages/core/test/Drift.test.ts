@@ -13,7 +13,7 @@ const profile = (totalTnValue: number, custStatus: "Normal" | "Elite", known: Re
   custId,
   totalTnValue,
   custStatus,
-  applied: AppliedLog.fromEntries(known.map((k) => [k, 1_800_000_000])),
+  applied: AppliedLog.fromEntries(known.map((k) => [k, 1_800_000_000])), pages: [],
   version: 1,
   eliteSince: undefined
 })

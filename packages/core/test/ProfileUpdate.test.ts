@@ -41,7 +41,7 @@ describe("ProfileUpdate.make", () => {
   })
 
   it("adds to a profile the Jam made (no version, no log) and recomputes a stale status", () => {
-    const jam: Profile = { custId, totalTnValue: 950, custStatus: "Normal", applied: AppliedLog.empty, version: undefined, eliteSince: undefined }
+    const jam: Profile = { custId, totalTnValue: 950, custStatus: "Normal", applied: AppliedLog.empty, pages: [], version: undefined, eliteSince: undefined }
     const update = ProfileUpdate.make(jam, planOf([tx(undefined, 50)]), NOW)
     assert.strictEqual(update.next.totalTnValue, 1000)
     assert.strictEqual(update.next.custStatus, "Elite")
@@ -50,7 +50,7 @@ describe("ProfileUpdate.make", () => {
   })
 
   it("sets aside a transaction that would take the total past 2^53 - 1", () => {
-    const rich: Profile = { custId, totalTnValue: Number.MAX_SAFE_INTEGER - 10, custStatus: "Elite", applied: AppliedLog.empty, version: 3, eliteSince: undefined }
+    const rich: Profile = { custId, totalTnValue: Number.MAX_SAFE_INTEGER - 10, custStatus: "Elite", applied: AppliedLog.empty, pages: [], version: 3, eliteSince: undefined }
     const update = ProfileUpdate.make(rich, planOf([tx("1", 11), tx("2", 10)]), NOW)
     assert.deepStrictEqual(update.overflowing.map((t) => t.tnNum), ["1"])
     assert.strictEqual(update.next.totalTnValue, Number.MAX_SAFE_INTEGER)
@@ -61,7 +61,7 @@ describe("ProfileUpdate.make", () => {
       custId,
       totalTnValue: 10,
       custStatus: "Normal",
-      applied: AppliedLog.fromEntries([["old", NOW - AppliedLog.RETENTION_SECONDS - 1], ["recent", NOW - 60]]),
+      applied: AppliedLog.fromEntries([["old", NOW - AppliedLog.RETENTION_SECONDS - 1], ["recent", NOW - 60]]), pages: [],
       version: 1,
       eliteSince: undefined
     }
@@ -114,7 +114,7 @@ describe("ProfileUpdate promotions", () => {
   })
 
   it("does not promote a profile the Jam already made Elite, and never a Normal one", () => {
-    const jam: Profile = { custId, totalTnValue: 1500, custStatus: "Elite", applied: AppliedLog.empty, version: undefined, eliteSince: undefined }
+    const jam: Profile = { custId, totalTnValue: 1500, custStatus: "Elite", applied: AppliedLog.empty, pages: [], version: undefined, eliteSince: undefined }
     assert.strictEqual(ProfileUpdate.make(jam, planOf([tx("1", 5)]), NOW).promotion, undefined)
     assert.strictEqual(ProfileUpdate.make(undefined, planOf([tx("1", 999)]), NOW).promotion, undefined)
   })
@@ -134,7 +134,7 @@ describe("ProfileUpdate.recount", () => {
 
   it("changes nothing when the total, the status and the log all agree with the rows", () => {
     const logged = AppliedLog.fromEntries([["1", NOW - 60], ["2", NOW - 60]])
-    const current: Profile = { custId, totalTnValue: 150, custStatus: "Normal", applied: logged, version: 4, eliteSince: undefined }
+    const current: Profile = { custId, totalTnValue: 150, custStatus: "Normal", applied: logged, pages: [], version: 4, eliteSince: undefined }
     const update = ProfileUpdate.recount(custId, current, [tx("1", 50), tx("2", 100)], NOW)
     assert.isFalse(ProfileUpdate.changes(update))
     assert.strictEqual(update.next, current)
@@ -143,7 +143,7 @@ describe("ProfileUpdate.recount", () => {
 
   it("logs the rows of a total that equals their sum by coincidence, so the stream cannot count one again", () => {
     // A Jam total of 100 with no rows behind it, and a $100 row still on its way down the stream.
-    const jam: Profile = { custId, totalTnValue: 100, custStatus: "Normal", applied: AppliedLog.empty, version: undefined, eliteSince: undefined }
+    const jam: Profile = { custId, totalTnValue: 100, custStatus: "Normal", applied: AppliedLog.empty, pages: [], version: undefined, eliteSince: undefined }
     const update = ProfileUpdate.recount(custId, jam, [tx("7", 100)], NOW)
     assert.isTrue(ProfileUpdate.changes(update))
     assert.strictEqual(update.next.totalTnValue, 100)
@@ -157,7 +157,7 @@ describe("ProfileUpdate.recount", () => {
   it("is idempotent: recounting its own result changes nothing", () => {
     fc.assert(fc.property(fc.uniqueArray(fc.record({ n: fc.nat(99), v: fc.nat(700) }), { selector: (t) => t.n }), fc.nat(3000), (rows, stored) => {
       const txs = rows.map(({ n, v }) => tx(String(n), v))
-      const current: Profile = { custId, totalTnValue: stored, custStatus: "Normal", applied: AppliedLog.empty, version: 1, eliteSince: undefined }
+      const current: Profile = { custId, totalTnValue: stored, custStatus: "Normal", applied: AppliedLog.empty, pages: [], version: 1, eliteSince: undefined }
       const first = ProfileUpdate.recount(custId, current, txs, NOW)
       const sum = txs.reduce((s, t) => s + t.tnValue, 0)
       assert.strictEqual(first.next.totalTnValue, sum)
@@ -175,5 +175,31 @@ describe("ProfileUpdate.recount", () => {
     assert.strictEqual(demoted.next.custStatus, "Normal")
     assert.strictEqual(demoted.next.eliteSince, undefined)
     assert.strictEqual(demoted.promotion, undefined)
+  })
+})
+
+describe("ProfileUpdate with pages", () => {
+  it("counts an id found in the profile's pages as a duplicate", () => {
+    const first = ProfileUpdate.make(undefined, planOf([tx("1", 300)]), NOW)
+    const again = ProfileUpdate.make(first.next, planOf([tx("2", 300), tx("3", 1)]), NOW, AppliedLog.RETENTION_SECONDS, { spilled: new Set(["2"]) })
+    assert.deepStrictEqual(again.applied.map((t) => t.tnNum), ["3"])
+    assert.deepStrictEqual(again.duplicates.map((t) => t.tnNum), ["2"])
+  })
+
+  it("moves a long log to pages written with the update, and keeps the profile's log empty", () => {
+    const many = Array.from({ length: 400 }, (_, i) => tx(String(1_000 + i * 13), 1))
+    const update = ProfileUpdate.make(undefined, planOf(many), NOW)
+    assert.strictEqual(update.next.applied.size, 0)
+    assert.deepStrictEqual(update.pages.flatMap((p) => [...p.ids]).sort(), many.map((t) => t.tnNum ?? "").sort())
+    assert.strictEqual(update.next.pages.length, 1)
+  })
+
+  it("steps the version past an event key found taken, to the clock", () => {
+    const first = ProfileUpdate.make(undefined, planOf([tx("1", 1200)]), NOW)
+    assert.strictEqual(first.promotion?.profileVersion, 1)
+    const retried = ProfileUpdate.make(undefined, planOf([tx("1", 1200)]), NOW, AppliedLog.RETENTION_SECONDS, { avoid: { version: 1 } })
+    assert.strictEqual(retried.next.version, NOW * 1000)
+    assert.strictEqual(retried.promotion?.profileVersion, NOW * 1000)
+    assert.strictEqual(ProfileUpdate.nextVersion(NOW * 1000, NOW + 1, NOW * 1000 + 1), (NOW + 1) * 1000)
   })
 })
