@@ -3,17 +3,30 @@
  * single conditional UpdateItem that moves the total, the status and the applied log together (with
  * the EliteQualified event, in one transaction, when it promotes).
  * Optimistic concurrency on `ProfileVersion`: anything else that writes TotalTnValue must bump it too.
+ * A log grown past a kilobyte moves to page items (`AppliedPages`), put fresh before the write that
+ * refers to them and read back only for an id that could be in one.
  */
-import { BatchGetItemCommand, GetItemCommand, TransactWriteItemsCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand
+} from "@aws-sdk/client-dynamodb"
+import * as AppliedIds from "@dyna/core/AppliedIds"
+import * as AppliedLog from "@dyna/core/AppliedLog"
+import * as AppliedPages from "@dyna/core/AppliedPages"
 import type { CustomerPlan } from "@dyna/core/Plan"
 import * as Profile from "@dyna/core/Profile"
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as Promotion from "@dyna/core/Promotion"
-import type { CustomerId } from "@dyna/core/Transaction"
+import { type CustomerId, guardKey } from "@dyna/core/Transaction"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { DynamoDb, type DynamoDbError, isItemTooLarge } from "./DynamoDb.js"
@@ -42,7 +55,34 @@ export class ProfileTooLarge extends Schema.TaggedError<ProfileTooLarge>()("Prof
   }
 }
 
+/**
+ * A key in CustEliteEvents was taken by something this profile does not know: an EliteQualified event
+ * of an earlier life of the profile (deleted or restored since), or a page put by a writer that lost its
+ * race. Never a lost race: the next attempt steps over the key (`ProfileUpdate.Avoid`).
+ */
+export class KeyTaken extends Schema.TaggedError<KeyTaken>()("KeyTaken", {
+  custId: Schema.String,
+  what: Schema.Literals(["event", "page"]),
+  key: Schema.String
+}) {
+  override get message() {
+    return `CustEliteEvents ${this.custId}/${this.key} already holds an ${this.what === "event" ? "EliteQualified event" : "applied page"}`
+  }
+}
+
 export type ApplyError = DynamoDbError | LostRace | ProfileTooLarge | Profile.UnreadableProfile
+
+/** Why a TransactWriteItems was cancelled, item by item, in the order of its `TransactItems`. */
+const Cancellation = Schema.Struct({
+  CancellationReasons: Schema.Array(Schema.Struct({ Code: Schema.optional(Schema.String) }))
+})
+const decodeCancellation = Schema.decodeUnknownOption(Cancellation)
+
+/** The code of the `index`th item's cancellation reason, when DynamoDB gave one. */
+const cancellationCode = (error: DynamoDbError, index: number): string | undefined =>
+  Option.getOrUndefined(decodeCancellation(error.cause))?.CancellationReasons[index]?.Code
+
+const decodePage = Schema.decodeUnknownResult(AppliedPages.PageItem)
 
 /** One profile read: the profile, `undefined` when the customer has none, or why it cannot be read. */
 export type Read = Result.Result<Profile.Profile | undefined, Profile.UnreadableProfile>
@@ -55,6 +95,8 @@ export type ReadAhead = ReadonlyMap<string, Read>
 
 /** BatchGetItem's limit on keys per request. */
 const BATCH_GET_KEYS = 100
+
+const maxText = (a: string | undefined, b: string) => (a === undefined || BigInt(b) > BigInt(a) ? b : a)
 
 export class ProfileStore extends Context.Service<ProfileStore, {
   /** The stored profile, or `undefined` when the customer has none. */
@@ -130,21 +172,115 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         return ahead
       })
 
+      /** One BatchGetItem of page keys, strongly consistent: a page is put before the profile that names it. */
+      const readPageChunk = (custId: string, keys: ReadonlyArray<string>) =>
+        Retry.onTransient(db.call("BatchGetItem", (c) =>
+          c.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [tables.events]: {
+                  Keys: keys.map((key) => ({ CustID: { S: custId }, ProfileVersion: { N: key } })),
+                  ProjectionExpression: "ProfileVersion, AppliedIds",
+                  ConsistentRead: true
+                }
+              }
+            })
+          ))).pipe(Effect.map(({ Responses, UnprocessedKeys }) => ({
+            items: Responses?.[tables.events] ?? [],
+            unread: (UnprocessedKeys?.[tables.events]?.Keys ?? []).flatMap((key) => key.ProfileVersion?.N ?? [])
+          })))
+
+      /** A page DynamoDB left unprocessed, read alone. */
+      const readPage = (custId: string, key: string) =>
+        Retry.onTransient(db.call("GetItem", (c) =>
+          c.send(
+            new GetItemCommand({
+              TableName: tables.events,
+              Key: { CustID: { S: custId }, ProfileVersion: { N: key } },
+              ProjectionExpression: "ProfileVersion, AppliedIds",
+              ConsistentRead: true
+            })
+          ))).pipe(Effect.map(({ Item }) => (Item === undefined ? [] : [Item])))
+
+      /**
+       * The ids, among the pages of `profile`, that could be any of `ids` not in its log: read only the
+       * pages whose ranges hold one of them (none, for a customer without pages or with ids past them).
+       */
+      const spilledAmong = (profile: Profile.Profile | undefined, ids: ReadonlyArray<string>, nowSeconds: number) =>
+        Effect.gen(function*() {
+          if (profile === undefined || profile.pages.length === 0) return new Set<string>()
+          const keys = AppliedPages.toRead(profile.pages, ids.filter((id) => !profile.applied.has(id)), nowSeconds)
+          if (keys.length === 0) return new Set<string>()
+          const chunks = Array.from(
+            { length: Math.ceil(keys.length / BATCH_GET_KEYS) },
+            (_, i) => keys.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS)
+          )
+          const read = yield* Effect.forEach(chunks, (chunk) => readPageChunk(profile.custId, chunk), { concurrency: 4 })
+          const alone = yield* Effect.forEach(read.flatMap((r) => r.unread), (key) => readPage(profile.custId, key), { concurrency: 4 })
+          const items: ReadonlyArray<Record<string, AttributeValue>> = [...read.flatMap((r) => r.items), ...alone.flat()]
+          const found = new Set<string>()
+          const held = new Set<string>()
+          for (const item of items) {
+            const page = decodePage(item)
+            const ids = Result.isSuccess(page) ? AppliedIds.decode(page.success.AppliedIds.S) : undefined
+            if (Result.isFailure(page) || ids === undefined || Result.isFailure(ids)) continue
+            found.add(BigInt(page.success.ProfileVersion.N).toString())
+            for (const id of ids.success) held.add(id)
+          }
+          const missing = keys.find((key) => !found.has(key))
+          if (missing !== undefined) {
+            // The profile names a page that is gone or unreadable: what it held can no longer be told apart.
+            return yield* new Profile.UnreadableProfile({
+              custId: profile.custId,
+              field: "AppliedPages",
+              reason: `names page ${missing} of CustEliteEvents, which is missing or unreadable`
+            })
+          }
+          return held
+        })
+
+      /** Puts a page where nothing is yet: pages are never rewritten, so what a profile names stays what it named. */
+      const putPage = (page: AppliedPages.Page) =>
+        Retry.onTransient(db.call("PutItem", (c) =>
+          c.send(
+            new PutItemCommand({
+              TableName: tables.events,
+              Item: AppliedPages.toPageItem(page),
+              ConditionExpression: "attribute_not_exists(ProfileVersion)"
+            })
+          ))).pipe(
+            Effect.catchTag("DynamoDbError", (e): Effect.Effect<void, DynamoDbError | KeyTaken> =>
+              e.kind === "ConditionFailed" ? Effect.fail(new KeyTaken({ custId: page.custId, what: "page", key: page.key })) : Effect.fail(e))
+          )
+
       /**
        * Writes `next` if the row still holds the version `previous` had; false when another writer won.
-       * A promotion's event goes in the same TransactWriteItems, so it exists exactly when the profile
-       * change does; every other update is one UpdateItem (a transaction costs twice the write units).
+       * Its new pages go first, each put where nothing was. A promotion's event goes in the same
+       * TransactWriteItems as the profile, so it exists exactly when the profile change does; every other
+       * update is one UpdateItem (a transaction costs twice the write units).
        */
       const write = (update: ProfileUpdate.ProfileUpdate) => {
         const { next, previous, promotion } = update
-        const applied: Record<string, { N: string }> = {}
-        for (const [key, at] of next.applied) applied[key] = { N: String(at) }
-        const since = next.eliteSince === undefined ? (previous.eliteSince === undefined ? "" : " REMOVE EliteSince") : ", EliteSince = :since"
+        const applied: Record<string, { S: string }> = {}
+        for (const [at, text] of AppliedIds.byTime(next.applied)) applied[String(at)] = { S: text }
+        // AppliedPages is named only when there are pages, or were: most customers never have any.
+        const set = [
+          "TotalTnValue = :total",
+          "CustStatus = :status",
+          "AppliedTn = :applied",
+          "ProfileVersion = :next",
+          ...(next.eliteSince === undefined ? [] : ["EliteSince = :since"]),
+          ...(next.pages.length === 0 ? [] : ["AppliedPages = :pages"])
+        ]
+        const remove = [
+          ...(next.eliteSince === undefined && previous.eliteSince !== undefined ? ["EliteSince"] : []),
+          ...(next.pages.length === 0 && previous.pages.length > 0 ? ["AppliedPages"] : [])
+        ]
         const profileUpdate = {
           TableName: tables.profiles,
           Key: { CustID: { S: next.custId } },
           // SET only our attributes: the Jam's profiles carry names, emails and more, kept as they are.
-          UpdateExpression: `SET TotalTnValue = :total, CustStatus = :status, AppliedTn = :applied, ProfileVersion = :next${since}`,
+          UpdateExpression: `SET ${set.join(", ")}${remove.length === 0 ? "" : ` REMOVE ${remove.join(", ")}`}`,
           ConditionExpression: previous.version === undefined ? "attribute_not_exists(ProfileVersion)" : "ProfileVersion = :prev",
           ExpressionAttributeValues: {
             ":total": { N: String(next.totalTnValue) },
@@ -152,7 +288,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             ":applied": { M: applied },
             ":next": { N: String(next.version ?? 1) },
             ...(next.eliteSince === undefined ? {} : { ":since": { S: next.eliteSince } }),
-            ...(previous.version === undefined ? {} : { ":prev": { N: String(previous.version) } })
+            ...(previous.version === undefined ? {} : { ":prev": { N: String(previous.version) } }),
+            ...(next.pages.length === 0 ? {} : { ":pages": { L: next.pages.map(AppliedPages.toSegmentItem) } })
           }
         }
         const sent: Effect.Effect<unknown, DynamoDbError> = promotion === undefined
@@ -162,32 +299,43 @@ export class ProfileStore extends Context.Service<ProfileStore, {
               new TransactWriteItemsCommand({
                 TransactItems: [
                   { Update: profileUpdate },
-                  // The key holds the promoting version, which the profile condition makes unique.
+                  // Keyed by the promoting version; one left by an earlier life of the profile is told apart below.
                   { Put: { TableName: tables.events, Item: Promotion.toItem(promotion), ConditionExpression: "attribute_not_exists(CustID)" } }
                 ]
               })
             ))
-        return Retry.onTransient(sent).pipe(
+        const profileWrite = Retry.onTransient(sent).pipe(
           Effect.as(true),
-          Effect.catchTag("DynamoDbError", (e): Effect.Effect<boolean, DynamoDbError | ProfileTooLarge> =>
-            e.kind === "ConditionFailed"
-              ? Effect.succeed(false)
-              : isItemTooLarge(e)
-              ? Effect.fail(new ProfileTooLarge({ custId: next.custId, loggedIds: next.applied.size }))
-              : Effect.fail(e))
+          Effect.catchTag("DynamoDbError", (e): Effect.Effect<boolean, DynamoDbError | ProfileTooLarge | KeyTaken> =>
+            e.kind !== "ConditionFailed"
+              ? isItemTooLarge(e)
+                ? Effect.fail(new ProfileTooLarge({ custId: next.custId, loggedIds: next.applied.size }))
+                : Effect.fail(e)
+              : promotion !== undefined && cancellationCode(e, 0) !== "ConditionalCheckFailed" &&
+                  cancellationCode(e, 1) === "ConditionalCheckFailed"
+              // The profile still held what we read; only the event's key was taken.
+              ? Effect.fail(new KeyTaken({ custId: next.custId, what: "event", key: String(promotion.profileVersion) }))
+              : Effect.succeed(false))
         )
+        return Effect.forEach(update.pages, putPage, { concurrency: 4, discard: true }).pipe(Effect.andThen(profileWrite))
       }
 
       /**
        * Reads (the first time from `first`, when given), decides with `decide`, writes conditionally; a
-       * lost race reads again, on `Retry.lostRace`.
+       * lost race reads again, on `Retry.lostRace`, and a key found taken is stepped over the same way.
        */
       const settle = <E, R>(
         custId: string,
-        decide: (current: Profile.Profile | undefined, nowSeconds: number) => Effect.Effect<ProfileUpdate.ProfileUpdate, E, R>,
+        decide: (
+          current: Profile.Profile | undefined,
+          nowSeconds: number,
+          context: { readonly avoid: ProfileUpdate.Avoid }
+        ) => Effect.Effect<ProfileUpdate.ProfileUpdate, E, R>,
         first?: Read
       ) => {
         let ahead = first
+        // Raised by each KeyTaken, kept across attempts: the keys stay taken.
+        let avoid: ProfileUpdate.Avoid = {}
         const read = Effect.suspend(() => {
           const taken = ahead
           ahead = undefined
@@ -196,23 +344,44 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         return Effect.gen(function*() {
           const current = yield* read
           const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-          const update = yield* decide(current, now)
+          const update = yield* decide(current, now, { avoid })
           if (!ProfileUpdate.changes(update)) return update
           if (yield* write(update)) return update
           yield* Effect.logDebug("lost a race for the profile; reading it again").pipe(Effect.annotateLogs({ custId }))
           return yield* new LostRace({ custId })
-        }).pipe(Effect.retry({ schedule: Retry.lostRace, while: (e) => e instanceof LostRace }))
+        }).pipe(
+          Effect.tapError((e) =>
+            Effect.sync(() => {
+              if (e instanceof KeyTaken) {
+                avoid = e.what === "event"
+                  ? { ...avoid, version: Math.max(avoid.version ?? 0, Number(e.key)) }
+                  : { ...avoid, base: maxText(avoid.base, AppliedPages.baseOf(e.key)) }
+              }
+            })
+          ),
+          Effect.retry({ schedule: Retry.lostRace, while: (e) => e instanceof LostRace || e instanceof KeyTaken }),
+          // Past its retries a taken key is like a race that kept being lost: delivered again later.
+          Effect.mapError((e) => (e instanceof KeyTaken ? new LostRace({ custId }) : e))
+        )
       }
 
       const apply = Effect.fn("ProfileStore.apply")(function*(plan: CustomerPlan, readAhead?: ReadAhead) {
-        return yield* settle(plan.custId, (current, now) => Effect.succeed(ProfileUpdate.make(current, plan, now)), readAhead?.get(plan.custId))
+        const ids = plan.transactions.flatMap((tx) => guardKey(tx) ?? [])
+        return yield* settle(plan.custId, (current, now, { avoid }) =>
+          spilledAmong(current, ids, now).pipe(
+            Effect.map((spilled) => ProfileUpdate.make(current, plan, now, AppliedLog.RETENTION_SECONDS, { spilled, avoid }))
+          ), readAhead?.get(plan.custId))
       })
 
       const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId, readAhead?: ReadAhead) {
         // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
-        return yield* settle(custId, (current, now) =>
+        return yield* settle(custId, (current, now, { avoid }) =>
           Transactions.ofCustomer(custId).pipe(
-            Effect.map((rows) => ProfileUpdate.recount(custId, current, rows, now)),
+            Effect.flatMap((rows) =>
+              spilledAmong(current, rows.flatMap((tx) => guardKey(tx) ?? []), now).pipe(
+                Effect.map((spilled) => ProfileUpdate.recount(custId, current, rows, now, AppliedLog.RETENTION_SECONDS, { spilled, avoid }))
+              )
+            ),
             Effect.provideService(DynamoDb, db),
             Effect.provideService(Tables, tables)
           ), readAhead?.get(custId))

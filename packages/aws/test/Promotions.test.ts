@@ -1,4 +1,4 @@
-import { ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
+import { DeleteItemCommand, GetItemCommand, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
@@ -101,5 +101,39 @@ describe("EliteQualified events", () => {
     await deliver(handlerWith(), records)
     assert.deepInclude(await DynamoLocal.profileRow(names, "crash-elite"), { TotalTnValue: 2000 })
     assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+  })
+
+  it("promotes a customer again after their promoted profile was deleted: a second event, the first kept", async () => {
+    const h = handlerWith()
+    await deliver(h, DynamoLocal.inserts("reborn", [[1, 1200]]))
+    const [first] = await DynamoLocal.eliteEvents(names)
+    assert.deepInclude(first, { CustID: "reborn", ProfileVersion: 1 })
+    // An operator (or a Jam reset) deletes the profile: its versions start again at 1.
+    await DynamoLocal.client().send(new DeleteItemCommand({ TableName: names.profiles, Key: { CustID: { S: "reborn" } } }))
+    await deliver(h, DynamoLocal.inserts("reborn", [[2, 1500]]))
+    const profile = await DynamoLocal.profileRow(names, "reborn")
+    assert.deepInclude(profile, { TotalTnValue: 1500, CustStatus: "Elite" })
+    const events = await DynamoLocal.eliteEvents(names)
+    assert.strictEqual(events.length, 2)
+    assert.deepStrictEqual(events[0], first)
+    assert.deepInclude(events[1], { CustID: "reborn", TotalTnValue: 1500, TnNum: 2, ProfileVersion: profile?.ProfileVersion })
+    assert.isAbove(Number(profile?.ProfileVersion), 1)
+    // Nothing was given up on or counted twice on the way: the collision is no lost race.
+    assert.deepInclude(h.summaries().at(-1), { applied: 1, failed: 0 })
+  })
+
+  it("promotes a customer again after their profile was restored from before a promotion", async () => {
+    const h = handlerWith()
+    await deliver(h, DynamoLocal.inserts("restored", [[1, 400], [2, 100]]))
+    const backup = await DynamoLocal.client().send(new GetItemCommand({ TableName: names.profiles, Key: { CustID: { S: "restored" } }, ConsistentRead: true }))
+    await deliver(h, DynamoLocal.inserts("restored", [[3, 700]]))
+    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+    // Restored as it was before the promotion: the next write takes the promoting version again.
+    if (backup.Item === undefined) throw new Error("no profile to back up")
+    await DynamoLocal.putItem(names.profiles, backup.Item)
+    await deliver(h, DynamoLocal.inserts("restored", [[4, 600]]))
+    assert.deepInclude(await DynamoLocal.profileRow(names, "restored"), { TotalTnValue: 1100, CustStatus: "Elite" })
+    const events = await DynamoLocal.eliteEvents(names)
+    assert.deepStrictEqual(events.map((e) => [e.TnNum, e.TotalTnValue]), [[3, 1200], [4, 1100]])
   })
 })

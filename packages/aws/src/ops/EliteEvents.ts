@@ -2,6 +2,7 @@
  * The EliteQualified events in CustEliteEvents: listed in the order the promotions happened, and
  * followed live by polling the table (what `pnpm elite events` and `pnpm elite watch` show).
  */
+import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as Promotion from "@dyna/core/Promotion"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,12 +46,14 @@ const byTime = (a: Promotion.Promotion, b: Promotion.Promotion) =>
 /**
  * Scanned items as events, oldest first, and the items that cannot be read (a `QualifiedAt` that is
  * no timestamp counts as unreadable: it could be neither ordered nor filtered). With `since`, only the
- * events at or after it; the malformed are always reported.
+ * events at or after it; the malformed are always reported. The pages a hot customer's applied log
+ * overflows to share the table under negative sort keys (`AppliedPages`): they are no events, and left out.
  */
 export const read = (items: ReadonlyArray<Scan.Item>, since?: Date): Listing => {
   const events: Array<Promotion.Promotion> = []
   const malformed: Array<Malformed> = []
   for (const item of items) {
+    if (AppliedPages.isPageItem(item)) continue
     const decoded = Promotion.fromItem(item)
     if (Result.isFailure(decoded)) {
       malformed.push({ ...rawKeyOf(item), reason: decoded.failure })

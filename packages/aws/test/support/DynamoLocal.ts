@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { randomUUID } from "node:crypto"
+import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
 import { afterAll, beforeAll, inject } from "vitest"
@@ -204,10 +205,11 @@ export const inserts = (
 ): Array<DynamoDBRecord> =>
   values.map(([tnNum, tnValue]) => Events.insert({ custId, tnNum, tnValue, sequenceNumber: nextSequenceNumber() }))
 
-/** Every EliteQualified item, with numbers as numbers, oldest promotion first. */
+/** Every EliteQualified item, with numbers as numbers, oldest promotion first (the applied log's pages left out). */
 export const eliteEvents = async (names: TableNames) => {
   const out = await client().send(new ScanCommand({ TableName: names.events, ConsistentRead: true }))
   return (out.Items ?? [])
+    .filter((item) => !AppliedPages.isPageItem(item))
     .map((item) => Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)])))
     .sort((a, b) => String(a.QualifiedAt).localeCompare(String(b.QualifiedAt)))
 }
