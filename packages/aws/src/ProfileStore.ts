@@ -43,8 +43,8 @@ export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", { custI
 }
 
 /**
- * The profile would pass DynamoDB's 400 KB item limit: its applied log holds more ids than fit (tens of
- * thousands of transactions of one customer within 25 hours, or a recount of that many rows).
+ * The profile would pass DynamoDB's 400 KB item limit. Its applied log cannot make it so (past 600 bytes
+ * the log moves to pages); only attributes of its own could, on a profile someone else wrote.
  */
 export class ProfileTooLarge extends Schema.TaggedError<ProfileTooLarge>()("ProfileTooLarge", {
   custId: Schema.String,
@@ -261,8 +261,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
        */
       const write = (update: ProfileUpdate.ProfileUpdate) => {
         const { next, previous, promotion } = update
-        const applied: Record<string, { S: string }> = {}
-        for (const [at, text] of AppliedIds.byTime(next.applied)) applied[String(at)] = { S: text }
+        const applied: Record<string, { N: string }> = {}
+        for (const [key, at] of next.applied) applied[key] = { N: String(at) }
         // AppliedPages is named only when there are pages, or were: most customers never have any.
         const set = [
           "TotalTnValue = :total",

@@ -14,6 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
 import * as Handler from "../src/Handler.js"
+import * as EliteEvents from "../src/ops/EliteEvents.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 import * as HandlerIam from "./support/HandlerIam.js"
 
@@ -226,6 +227,8 @@ describe("a hot customer", () => {
     for (const batch of batches(purchases("listed", Array.from({ length: 300 }, (_, i) => tnNumOf(i))))) await deliver(h, batch)
     const items = await DynamoLocal.scanTable(names.events)
     assert.isAbove(items.filter((item) => AppliedPages.isPageItem({ ProfileVersion: { N: String(item.ProfileVersion) } })).length, 0)
-    assert.deepStrictEqual((await DynamoLocal.eliteEvents(names)).map((e) => e.CustID), ["listed"])
+    const listing = await DynamoLocal.run(names, EliteEvents.list({ consistent: true }))
+    assert.deepStrictEqual(listing.events.map((e) => e.custId), ["listed"])
+    assert.deepStrictEqual(listing.malformed, [])
   })
 })

@@ -64,4 +64,27 @@ describe("ProfileStore.recount on DynamoDB Local", () => {
     assert.match((error as Error).message, /CustTransactions row broken\/2 cannot be counted: TnValue\.N /)
     assert.isUndefined(await DynamoLocal.profileRow(names, "broken"))
   })
+
+  it("recounts a customer with more rows than a profile item could log, and the stream then counts none of them again", async () => {
+    const rows = Array.from({ length: 32_000 }, (_, i) => ({ custId: "many", tnNum: 10_000 + i * 3, tnValue: 1 + (i % 5) }))
+    const sdk = DynamoLocal.client()
+    for (let i = 0; i < rows.length; i += 25) await DynamoLocal.putRows(sdk, names.transactions, rows.slice(i, i + 25))
+    sdk.destroy()
+    const total = rows.reduce((sum, r) => sum + r.tnValue, 0)
+    const first = await recount("many")
+    assert.strictEqual(first.applied.length, rows.length)
+    assert.deepInclude(await DynamoLocal.profileRow(names, "many"), { TotalTnValue: total, CustStatus: "Elite" })
+    const live = DynamoLocal.handler(names)
+    try {
+      const redelivered = DynamoLocal.inserts("many", rows.slice(15_000, 15_100).map((r) => [r.tnNum, r.tnValue] as const))
+      assert.deepStrictEqual(await live.handler(Events.batch(redelivered)), { batchItemFailures: [] })
+      assert.deepInclude(live.summaries().at(-1), { applied: 0, duplicates: 100 })
+    } finally {
+      await live.dispose()
+    }
+    const again = await recount("many")
+    assert.deepInclude(again, { applied: [] })
+    assert.strictEqual(again.duplicates.length, rows.length)
+    assert.deepInclude(await DynamoLocal.profileRow(names, "many"), { TotalTnValue: total })
+  }, 300_000)
 })

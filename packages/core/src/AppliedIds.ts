@@ -1,7 +1,7 @@
 /**
  * A set of guard keys as short text: TnNums sorted and written as base-36 gaps, a run of consecutive
- * ones as `first+count`, so a batch of 100 purchases takes tens of bytes instead of a kilobyte. How the
- * applied log and its pages are stored: write units are paid per kilobyte.
+ * ones as `first+count`, so a batch of 100 purchases takes a few hundred bytes, or a dozen, instead of a
+ * kilobyte. How the applied log's pages hold their ids: write units are paid per kilobyte.
  *
  * @since 0.1.0
  */
@@ -112,18 +112,3 @@ export const decode = (text: string): Result.Result<ReadonlyArray<string>, strin
   )
 }
 
-/**
- * The applied log as stored on the profile: one text of ids per second they were counted in.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const byTime = (log: ReadonlyMap<string, number>): ReadonlyArray<readonly [at: number, text: string]> => {
-  const groups = new Map<number, Array<string>>()
-  for (const [id, at] of log) {
-    const group = groups.get(at)
-    if (group === undefined) groups.set(at, [id])
-    else group.push(id)
-  }
-  return [...groups].sort(([a], [b]) => a - b).map(([at, ids]) => [at, encode(ids)] as const)
-}

@@ -53,22 +53,13 @@ export interface Page {
 }
 
 /**
- * The applied log's stored size (see `AppliedIds.byTime`) past which it moves to a page: the profile
- * stays under a kilobyte, one write unit, whatever the customer's rate.
+ * The applied log's estimated size past which it moves to a page (about 50 ids): the profile stays
+ * under a kilobyte, one write unit, whatever the customer's rate.
  *
  * @since 0.1.0
  * @category constants
  */
 export const LOG_MAX_BYTES = 600
-
-/**
- * Ids the log holds at most, however few bytes they take (a run of consecutive TnNums takes a dozen):
- * what a write reads and decodes stays bounded too.
- *
- * @since 0.1.0
- * @category constants
- */
-export const LOG_MAX_IDS = 10_000
 
 /**
  * Ids per page at most: under 200 KB even for 38-digit TnNums far apart (DynamoDB's item limit is
@@ -176,13 +167,34 @@ export const toRead = (
 }
 
 /**
- * The applied log's size as stored on the profile, near enough: each second's ids as text, with its key.
+ * The estimated bytes an id takes in the applied log on the profile: the id, its counted-at number, a
+ * map entry's overhead.
  *
  * @since 0.1.0
  * @category sizes
  */
-export const logBytes = (log: AppliedLog.AppliedLog): number =>
-  AppliedIds.byTime(log).reduce((bytes, [at, text]) => bytes + String(at).length + text.length + 4, 0)
+export const logEntryBytes = (id: string): number => utf8Bytes(id) + 8
+
+/**
+ * The applied log's estimated size on the profile.
+ *
+ * @since 0.1.0
+ * @category sizes
+ */
+export const logBytes = (log: AppliedLog.AppliedLog): number => {
+  let bytes = 0
+  for (const id of log.keys()) bytes += logEntryBytes(id)
+  return bytes
+}
+
+const utf8Bytes = (s: string): number => {
+  let bytes = 0
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4
+  }
+  return bytes
+}
 
 /**
  * @since 0.1.0
@@ -196,7 +208,7 @@ export interface Spill {
 
 /**
  * Keeps the log on the profile small: drops forgotten segments and, when `log` has grown past
- * `LOG_MAX_BYTES` or `LOG_MAX_IDS`, moves all of it to new pages (sorted, so each page covers a narrow range) described by
+ * `LOG_MAX_BYTES`, moves all of it to new pages (sorted, so each page covers a narrow range) described by
  * new segments. New pages continue the newest run, unless `avoidBase` says a run at or below it has a
  * sort key taken (an earlier life of the profile, or a writer that lost its race): then a new run starts
  * past it and past every run this profile knows.
@@ -213,7 +225,7 @@ export const spill = (
 ): Spill => {
   const retentionSeconds = options.retentionSeconds ?? AppliedLog.RETENTION_SECONDS
   const live = segments.filter((s) => isLive(s, nowSeconds, retentionSeconds))
-  if (log.size <= LOG_MAX_IDS && logBytes(log) <= LOG_MAX_BYTES) return { log, segments: live, pages: [] }
+  if (logBytes(log) <= LOG_MAX_BYTES) return { log, segments: live, pages: [] }
   const chunks = chunk(sortIds([...log.keys()]))
   const last = live.at(-1)
   const avoid = options.avoidBase === undefined ? undefined : BigInt(options.avoidBase)

@@ -5,7 +5,6 @@
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import * as AppliedIds from "./AppliedIds.js"
 import * as AppliedLog from "./AppliedLog.js"
 import * as AppliedPages from "./AppliedPages.js"
 import * as Issue from "./Issue.js"
@@ -55,10 +54,7 @@ export const Item = Schema.Struct({
   CustID: Schema.Struct({ S: CustomerId }),
   TotalTnValue: Schema.optional(Schema.Struct({ N: DollarsFromText })),
   CustStatus: Schema.optional(Schema.Struct({ S: Schema.String })),
-  // Per second counted, that second's ids as `AppliedIds` text; an id → second entry (`N`) is how logs were first written.
-  AppliedTn: Schema.optional(Schema.Struct({
-    M: Schema.Record(Schema.String, Schema.Union([Schema.Struct({ N: Count }), Schema.Struct({ S: Schema.String })]))
-  })),
+  AppliedTn: Schema.optional(Schema.Struct({ M: Schema.Record(Schema.String, Schema.Struct({ N: Count })) })),
   AppliedPages: Schema.optional(Schema.Struct({ L: Schema.Array(AppliedPages.SegmentItem) })),
   ProfileVersion: Schema.optional(Schema.Struct({ N: Count })),
   EliteSince: Schema.optional(Schema.Struct({ S: Schema.String }))
@@ -91,43 +87,20 @@ const decodeItem = Schema.decodeUnknownResult(Item)
  */
 export const fromItem = (custId: string, item: unknown): Result.Result<Profile, UnreadableProfile> =>
   decodeItem(item, { errors: "all" }).pipe(
-    Result.mapError((error) => {
-      const first = Issue.first(error.issue)
-      return new UnreadableProfile({ custId, field: first.field, reason: first.message })
-    }),
-    Result.flatMap((i) => Result.map(appliedOf(custId, i.AppliedTn?.M ?? {}), (applied) => ({ i, applied }))),
-    Result.map(({ i, applied }): Profile => ({
+    Result.map((i): Profile => ({
       custId: i.CustID.S,
       totalTnValue: i.TotalTnValue?.N ?? 0,
       custStatus: i.CustStatus?.S === "Elite" ? "Elite" : "Normal",
-      applied,
+      applied: AppliedLog.fromEntries(Object.entries(i.AppliedTn?.M ?? {}).map(([k, v]) => [k, Number(v.N)])),
       pages: (i.AppliedPages?.L ?? []).map(AppliedPages.fromSegmentItem),
       version: i.ProfileVersion === undefined ? undefined : Number(i.ProfileVersion.N),
       eliteSince: i.EliteSince?.S
-    }))
+    })),
+    Result.mapError((error) => {
+      const first = Issue.first(error.issue)
+      return new UnreadableProfile({ custId, field: first.field, reason: first.message })
+    })
   )
-
-/** The log from its stored entries: a second's ids as text, or (as first written) one id and its second. */
-const appliedOf = (
-  custId: string,
-  entries: Readonly<Record<string, { readonly N: string } | { readonly S: string }>>
-): Result.Result<AppliedLog.AppliedLog, UnreadableProfile> => {
-  const log = new Map<string, number>()
-  const keep = (id: string, at: number) => log.set(id, Math.max(at, log.get(id) ?? at))
-  for (const [key, value] of Object.entries(entries)) {
-    if ("N" in value) keep(key, Number(value.N))
-    else {
-      const at = Number(key)
-      const ids = AppliedIds.decode(value.S)
-      if (!/^\d+$/.test(key) || Result.isFailure(ids)) {
-        const reason = Result.isFailure(ids) ? ids.failure : "must be keyed by a whole number of seconds"
-        return Result.fail(new UnreadableProfile({ custId, field: `AppliedTn.${key}`, reason }))
-      }
-      for (const id of ids.success) keep(id, at)
-    }
-  }
-  return Result.succeed(log)
-}
 
 /**
  * The profile of a customer seen for the first time.

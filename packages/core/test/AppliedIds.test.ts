@@ -37,8 +37,4 @@ describe("AppliedIds", () => {
     for (const text of ["1,0", "1+-2", "!", "1|2|3|4", "1,,2"]) assert.isTrue(Result.isFailure(AppliedIds.decode(text)), text)
   })
 
-  it("stores a log as one text per second counted", () => {
-    const log = new Map([["1", 10], ["2", 10], ["9", 20]])
-    assert.deepStrictEqual(AppliedIds.byTime(log), [[10, "1+1"], [20, "9"]])
-  })
 })

@@ -30,9 +30,9 @@ describe("AppliedPages.spill", () => {
 
   it("reads back only the pages that could hold an id", () => {
     const { segments } = AppliedPages.spill("c", logOf(spread(1_000, 5_000)), [], NOW)
-    const [first, second] = segments.map((s) => AppliedPages.pageKey(s.base, s.from))
-    assert.deepStrictEqual(AppliedPages.toRead(segments, ["1013"], NOW), [first])
-    assert.deepStrictEqual(AppliedPages.toRead(segments, ["1013", String(spread(1_000, 5_000)[4_500])], NOW), [first, second])
+    const keys = segments.map((s) => AppliedPages.pageKey(s.base, s.from))
+    assert.deepStrictEqual(AppliedPages.toRead(segments, ["1013"], NOW), keys.slice(0, 1))
+    assert.deepStrictEqual(AppliedPages.toRead(segments, ["1013", String(spread(1_000, 5_000)[4_500])], NOW), keys)
     assert.deepStrictEqual(AppliedPages.toRead(segments, ["999", "10000000", "seq:1013"], NOW), [])
     assert.deepStrictEqual(AppliedPages.toRead(segments, ["1013"], NOW + AppliedLog.RETENTION_SECONDS), [])
   })

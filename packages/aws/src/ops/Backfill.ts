@@ -84,9 +84,9 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  * a rerun, or a run beside the stream, counts nothing twice: a row the stream counted is in the log, a
  * row the stream delivers later finds itself there, and a stream write in between makes ours re-read.
  *
- * A customer whose rows or profile cannot be read, whose rows are too many to log on the profile
- * (tens of thousands: see `ProfileTooLarge`), or whose calls stay throttled past their retries, is
- * skipped and named in `skipped`; the others go on. Any other failure (DynamoDB unreachable, a table
+ * A customer whose rows or profile cannot be read, whose profile would pass 400 KB all the same (its
+ * own attributes, not the log: a log of any length moves to pages, see `AppliedPages`), or whose calls
+ * stay throttled past their retries, is skipped and named in `skipped`; the others go on. Any other failure (DynamoDB unreachable, a table
  * missing, the Scan throttled past its retries) fails the run: what it wrote stays exact, and a rerun
  * finishes the job.
  */
