@@ -8,6 +8,7 @@ import * as Target from "@dyna/aws/Target"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { confirmLayer, planFlag, planUsage, yesFlag, yesUsage } from "./lib/Changes.js"
+import { orExit, wholeNumber } from "./lib/Flags.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
 const usage = `Usage: pnpm provision [--target local|aws] [--region R] [--prefix P] [--plan] [--yes]
@@ -33,14 +34,23 @@ KEYS_ONLY stream, its function's code, its mapping) is shown and asked for befor
 
 ${planUsage}
 ${yesUsage}
+  --quarantine-days N how long the quarantine keeps a record set aside (1 to 3650, default 30; the
+                      function's QUARANTINE_DAYS, DynamoDB's TTL deletes it after that)
   --print-operator-policy
                       print the least-privilege IAM policy an operator needs to run provision, teardown
                       and the operations commands on AWS (with --target aws, for your account and
                       region; otherwise with * for them), and exit
 ${targetUsage}`
 
-const { values } = parse(usage, { ...targetFlags, ...planFlag, ...yesFlag, "print-operator-policy": { type: "boolean", default: false } })
+const { values } = parse(usage, {
+  ...targetFlags,
+  ...planFlag,
+  ...yesFlag,
+  "print-operator-policy": { type: "boolean", default: false },
+  "quarantine-days": { type: "string" }
+})
 const options = targetOf(usage, values)
+const quarantineDays = orExit(usage, wholeNumber("quarantine-days", values["quarantine-days"], { min: 1, max: 3650 }, Deployment.defaultFunctionOptions.quarantineDays))
 const names = Target.names(options)
 
 const printPolicy = (location: Deployment.Location) =>
@@ -57,7 +67,7 @@ if (values["print-operator-policy"]) {
   await runScript(
     Effect.gen(function*() {
       const location = yield* Caller.Caller
-      return yield* steps(yield* AwsSteps.awsSteps({ names, location }))
+      return yield* steps(yield* AwsSteps.awsSteps({ names, location, function: { quarantineDays } }))
     }).pipe(Effect.provide(AwsSteps.layer), Effect.provide(confirmLayer(values.yes))),
     options
   )

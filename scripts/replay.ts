@@ -1,5 +1,11 @@
+import * as Caller from "@dyna/aws/Caller"
 import { Confirm } from "@dyna/aws/Confirm"
+import * as Deployment from "@dyna/aws/Deployment"
+import * as OnFailureRecords from "@dyna/aws/ops/OnFailureRecords"
 import * as Replay from "@dyna/aws/ops/Replay"
+import type { OnFailureError } from "@dyna/aws/local/OnFailure"
+import { S3, type S3Error } from "@dyna/aws/S3"
+import type { ConfigError } from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
@@ -28,8 +34,21 @@ const { values } = parse(usage, { ...targetFlags, "dry-run": { type: "boolean" }
 const target = targetOf(usage, values)
 const dryRun = values["dry-run"] === true
 
-// The on-failure destination. On AWS it is the S3 bucket, read by ops/OnFailureRecords (wired by the lead).
-const sources = target.target === "local" ? [Replay.localOnFailure] : []
+/**
+ * The on-failure destination on AWS: the S3 bucket provision made for this deployment. An object that is
+ * not an invocation record is named on stderr, never dropped silently; no bucket yet means none given up.
+ */
+const awsOnFailure = Effect.gen(function*() {
+  const bucket = Deployment.onFailureBucketName(target.prefix ?? "", yield* Caller.Caller)
+  const read = yield* OnFailureRecords.read(bucket).pipe(
+    Effect.catchIf((e) => e.kind === "NotFound", () => Effect.succeed({ records: [], batches: 0, unreadable: [] }))
+  )
+  for (const u of read.unreadable) yield* Console.error(`unreadable: ${u.source}: ${u.reason}`)
+  return read.records
+})
+
+const sources: ReadonlyArray<Replay.Source<ConfigError | OnFailureError | S3Error, Caller.Caller | S3>> =
+  target.target === "local" ? [Replay.localOnFailure] : [awsOnFailure]
 
 const verb = (outcome: Replay.Outcome, dry: boolean) =>
   outcome._tag === "Replayed" ? (dry ? "would replay" : "replayed") : outcome._tag === "Kept" ? (dry ? "would keep" : "kept") : outcome._tag === "Skipped" ? "skipped" : "failed"
@@ -73,7 +92,7 @@ const report = await runScript(
     const done = yield* Replay.run({ sources, dryRun: false })
     yield* show(done)
     return done
-  })).pipe(Effect.provide(Confirm.layerFor(values.yes === true))),
+  })).pipe(Effect.provide(Confirm.layerFor(values.yes === true)), Effect.provide(S3.layer)),
   target
 )
 if (Replay.totals(report).failed > 0) process.exit(1)

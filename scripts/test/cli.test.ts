@@ -29,7 +29,8 @@ describe("the pnpm commands", () => {
   it("provision the local stack step by step", () => {
     const result = pnpm("provision")
     assert.strictEqual(result.code, 0, result.stderr)
-    assert.match(result.stdout, /\[1\/8\] DynamoDB Local: started/)
+    assert.match(result.stdout, /\[1\/9\] DYNA_HOME .*: created/)
+    assert.match(result.stdout, /\[2\/9\] DynamoDB Local: started/)
     assert.match(result.stdout, /table CustTransactions: created/)
     assert.match(result.stdout, /stream on CustTransactions: created .*NEW_IMAGE/)
     assert.match(result.stdout, /table CustProfile: created/)

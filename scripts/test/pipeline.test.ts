@@ -9,7 +9,7 @@ import { alive } from "@dyna/aws/local/Background"
 import { isListening } from "@dyna/aws/local/DynamoDbLocal"
 import * as Elite from "@dyna/core/Elite"
 import * as Effect from "effect/Effect"
-import { existsSync } from "node:fs"
+import { existsSync, readdirSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "vitest"
 import * as Commands from "./support/Commands.js"
@@ -94,10 +94,14 @@ describe("the local pipeline", () => {
   it("is provisioned in order: tables, stream, function, mapping", () => {
     const result = pnpm("provision")
     assert.strictEqual(result.code, 0, result.stderr)
-    const lines = result.stdout.split("\n")
-    assert.match(lines[0] ?? "", /^\[1\/8\] DynamoDB Local: started/)
-    assert.match(lines[6] ?? "", /^\[7\/8\] function \(bundled\): created .*index\.mjs/)
-    assert.match(lines[7] ?? "", /^\[8\/8\] stream mapping CustTransactions → local runner: started .*stream\/.*runner pid \d+/)
+    // Every step decided first, then the changes applied, in order.
+    const [planned, applied] = result.stdout.split("Applying:\n").map((part) => part.split("\n"))
+    assert.strictEqual(planned?.[0], "Plan:")
+    assert.match(planned?.[2] ?? "", /^\[2\/9\] DynamoDB Local: will start/)
+    assert.match(applied?.[0] ?? "", /^\[1\/9\] DYNA_HOME .*: created/)
+    assert.match(applied?.[1] ?? "", /^\[2\/9\] DynamoDB Local: started/)
+    assert.match(applied?.[7] ?? "", /^\[8\/9\] function \(bundled\): created .*index\.mjs/)
+    assert.match(applied?.[8] ?? "", /^\[9\/9\] stream mapping CustTransactions → local runner: started .*stream\/.*runner pid \d+/)
     assert.isTrue(alive(runnerPid()))
   })
 
@@ -123,7 +127,7 @@ describe("the local pipeline", () => {
     await writing
     const restarted = pnpm("provision")
     assert.strictEqual(restarted.code, 0, restarted.stderr)
-    assert.match(restarted.stdout, /\[8\/8\] stream mapping .*: started/)
+    assert.match(restarted.stdout, /\[9\/9\] stream mapping .*: started/)
     assert.notStrictEqual(runnerPid(), before)
     const { customers, differences } = await caughtUp("restart", 60_000)
     assert.strictEqual(customers, 40)
@@ -146,8 +150,17 @@ describe("the local pipeline", () => {
 
   it("is torn down with nothing left listening or running", async () => {
     const pid = runnerPid()
-    const result = pnpm("teardown", "--delete-data")
+    // Tables with items are deleted only once agreed to: without a terminal or --yes, nothing changes.
+    const refused = pnpm("teardown", "--delete-data")
+    assert.strictEqual(refused.code, 1)
+    assert.include(refused.stderr, "nothing was changed")
+    assert.include(refused.stdout, "! deletes table CustTransactions and every item in it (a backup is taken first)")
+    assert.isTrue(alive(pid))
+    const result = pnpm("teardown", "--delete-data", "--yes")
     assert.strictEqual(result.code, 0, result.stderr)
+    // Each table with items was saved, one JSON item per line, before it was deleted.
+    const backups = readdirSync(join(local.home, "backups"))
+    assert.includeMembers(backups.map((f) => f.replace(/-\d{4}-.*$/, "")), ["CustTransactions", "CustProfile"])
     assert.isFalse(alive(pid))
     assert.isFalse(await Effect.runPromise(isListening("127.0.0.1", local.port)))
     assert.isFalse(existsSync(join(local.home, "function")))

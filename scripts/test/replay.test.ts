@@ -1,7 +1,6 @@
 /**
  * `pnpm replay` as a user runs it, on its own in-memory DynamoDB Local (no stream, no runner): the
  * local runner's on-failure file is written by hand, as the runner writes it when it gives a batch up.
- * Runs scripts/replay.ts through tsx until the root package.json has its `replay` script.
  */
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
@@ -13,7 +12,7 @@ import * as Commands from "./support/Commands.js"
 
 const tables = Commands.useInMemoryTables("dyna-replay-")
 
-const run = (...args: ReadonlyArray<string>) => Commands.pnpmSync(tables.env, "exec", "tsx", "--conditions=source", "scripts/replay.ts", ...args)
+const run = (...args: ReadonlyArray<string>) => Commands.pnpmSync(tables.env, "replay", ...args)
 
 const STREAM = "arn:aws:dynamodb:ddblocal:000000000000:table/CustTransactions/stream/2026-01-01T00:00:00.000"
 

@@ -73,10 +73,19 @@ export const functionSettings = {
   timeoutSeconds: 30
 } as const
 
-/** The function's environment: which tables it works on. */
-export const functionEnvironment = (n: TableNames): Readonly<Record<string, string>> => ({
+/** What `pnpm provision` lets an operator set in the function's environment. */
+export interface FunctionOptions {
+  /** How long the quarantine keeps a record (`--quarantine-days`, the function's `QUARANTINE_DAYS`). */
+  readonly quarantineDays: number
+}
+
+export const defaultFunctionOptions: FunctionOptions = { quarantineDays: 30 }
+
+/** The function's environment: which tables it works on, and how long the quarantine keeps a record. */
+export const functionEnvironment = (n: TableNames, options: FunctionOptions = defaultFunctionOptions): Readonly<Record<string, string>> => ({
   ...tableEnvironment(n),
-  LOG_LEVEL: "Info"
+  LOG_LEVEL: "Info",
+  QUARANTINE_DAYS: String(options.quarantineDays)
 })
 
 export type TableNames = Pick<Names, "transactions" | "profiles" | "rejected" | "events">

@@ -85,8 +85,20 @@ const expectedPolicy = {
       Action: ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
       Resource: [logGroup, `${logGroup}:*`]
     },
-    { Sid: "OnFailureObjects", Effect: "Allow", Action: ["s3:PutObject"], Resource: [`arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}/*`] },
-    { Sid: "OnFailureBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [`arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}`] }
+    {
+      Sid: "OnFailureObjects",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: [`arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}/*`],
+      Condition: { StringEquals: { "s3:ResourceAccount": [ACCOUNT] } }
+    },
+    {
+      Sid: "OnFailureBucket",
+      Effect: "Allow",
+      Action: ["s3:ListBucket"],
+      Resource: [`arn:aws:s3:::dyna-elite-on-failure-${ACCOUNT}-${REGION}`],
+      Condition: { StringEquals: { "s3:ResourceAccount": [ACCOUNT] } }
+    }
   ]
 }
 
@@ -95,7 +107,8 @@ const environment = {
   PROFILES_TABLE: "CustProfile",
   REJECTED_TABLE: "CustTransactionsRejected",
   ELITE_EVENTS_TABLE: "CustEliteEvents",
-  LOG_LEVEL: "Info"
+  LOG_LEVEL: "Info",
+  QUARANTINE_DAYS: "30"
 }
 
 /** The mapping's settings, written out (StartingPosition only where a mapping is created). */
@@ -118,7 +131,7 @@ describe("provisioning on AWS", () => {
     const { outcomes, lines } = await succeeded()
 
     // Enabling TTL on the new quarantine table is an update of it.
-    assert.deepStrictEqual(outcomes.map((o) => o.action), Array(11).fill("created").with(5, "updated"))
+    assert.deepStrictEqual(outcomes.map((o) => o.action), [...Array(5).fill("created"), "updated", ...Array(5).fill("created")])
     assert.strictEqual(lines.at(-1), "Done: 11 of 11 steps changed something.")
     assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), [
       "CustTransactions",

@@ -44,6 +44,8 @@ export const layer = Layer.mergeAll(Lambda.layer, Iam.layer, S3.layer)
 export interface Target {
   readonly names: Deployment.Names
   readonly location: Deployment.Location
+  /** Settings of the function's environment (`--quarantine-days`); the defaults when absent. */
+  readonly function?: Deployment.FunctionOptions
 }
 
 /** The ARNs a deployment's resources have, or will have once created. */
@@ -134,7 +136,7 @@ export const awsSteps = (
       { title: `policy ${names.policyName}`, decide: policyStep(target) },
       {
         title: `function ${names.functionName} (bundled)`,
-        decide: LambdaFunction.decidePublish(names, bundle, arns(target).ourRole, owner)
+        decide: LambdaFunction.decidePublish(names, bundle, arns(target).ourRole, owner, target.function)
       },
       { title: `stream mapping ${names.transactions} → ${names.functionName}`, decide: mappingStep(target, owner) }
     ]

@@ -52,17 +52,25 @@ export const isOurs = (tags: Readonly<Record<string, string>> | undefined, owner
  * environment keeps every variable the function has (an adopted function's own settings) and sets ours
  * beside them.
  */
-export const configuration = (names: Deployment.Names, current?: FunctionConfiguration) => ({
+export const configuration = (
+  names: Deployment.Names,
+  current?: FunctionConfiguration,
+  options: Deployment.FunctionOptions = Deployment.defaultFunctionOptions
+) => ({
   Runtime: Deployment.functionSettings.runtime,
   Handler: Deployment.functionSettings.handler,
   MemorySize: Deployment.functionSettings.memorySize,
   Timeout: Deployment.functionSettings.timeoutSeconds,
-  Environment: { Variables: { ...current?.Environment?.Variables, ...Deployment.functionEnvironment(names) } }
+  Environment: { Variables: { ...current?.Environment?.Variables, ...Deployment.functionEnvironment(names, options) } }
 })
 
 /** What differs between the function as it is and as we deploy it, in words: `runtime python3.12 → nodejs22.x`, … */
-export const configurationChanges = (current: FunctionConfiguration, names: Deployment.Names): ReadonlyArray<string> => {
-  const wanted = configuration(names, current)
+export const configurationChanges = (
+  current: FunctionConfiguration,
+  names: Deployment.Names,
+  options: Deployment.FunctionOptions = Deployment.defaultFunctionOptions
+): ReadonlyArray<string> => {
+  const wanted = configuration(names, current, options)
   const changes: Array<string> = []
   const compare = (what: string, from: unknown, to: unknown, unit = "") => {
     if (from !== to) changes.push(`${what} ${String(from)}${unit} → ${String(to)}${unit}`)
@@ -115,7 +123,8 @@ export const decidePublish = <E, R>(
   names: Deployment.Names,
   artifact: Effect.Effect<Artifact, E, R>,
   roleArn: string,
-  owner: Deployment.OwnerTag
+  owner: Deployment.OwnerTag,
+  options: Deployment.FunctionOptions = Deployment.defaultFunctionOptions
 ) =>
   Effect.gen(function*() {
     const functionName = names.functionName
@@ -133,7 +142,7 @@ export const decidePublish = <E, R>(
               Role: roleArn,
               Code: { ZipFile: built.zip },
               Description: "Dyna Elite: counts each CustTransactions insert into CustProfile, exactly once",
-              ...configuration(names),
+              ...configuration(names, undefined, options),
               Tags: { [owner.key]: owner.value }
             })
           )).pipe(Effect.retry({ schedule: Retry.iamPropagation, while: isRoleNotYetUsable }))
@@ -149,7 +158,7 @@ export const decidePublish = <E, R>(
 
     const resource = configured.FunctionArn ?? functionName
     const codeChanges = configured.CodeSha256 !== built.sha256
-    const configChanges = configurationChanges(configured, names)
+    const configChanges = configurationChanges(configured, names, options)
     if (!codeChanges && configChanges.length === 0) {
       return noChange({ action: "unchanged", resource, detail: `code sha256 ${built.sha256}` })
     }
@@ -176,7 +185,7 @@ export const decidePublish = <E, R>(
       }
       if (configChanges.length > 0) {
         yield* whenNotBusy(lambda.call("UpdateFunctionConfiguration", (c) =>
-          c.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration(names, configured) }))))
+          c.send(new UpdateFunctionConfigurationCommand({ FunctionName: functionName, ...configuration(names, configured, options) }))))
         yield* awaitUpdated(functionName)
       }
       return { action: "updated", resource, detail: [...saved, ...planned].join(", ") } satisfies Outcome

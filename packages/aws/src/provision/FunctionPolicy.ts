@@ -29,6 +29,7 @@ export const PROFILE_ATTRIBUTES: ReadonlyArray<string> = [
   "TotalTnValue",
   "CustStatus",
   "AppliedTn",
+  "AppliedPages",
   "ProfileVersion",
   "EliteSince"
 ]
@@ -103,16 +104,20 @@ export const policyDocument = (at: Location, names: PolicyNames): PolicyDocument
         // The event source mapping writes the batches it gives up on to the S3 on-failure destination
         // with the function's role; Lambda's guide asks for s3:PutObject and s3:ListBucket on the bucket
         // ("Capturing discarded batches ...": "For an S3 destination: s3:PutObject and s3:ListBucket").
+        // Bucket names are global: if ours were ever deleted, another account could take the name and
+        // receive these records. s3:ResourceAccount keeps the grant to a bucket in our own account.
         Sid: "OnFailureObjects",
         Effect: "Allow",
         Action: ["s3:PutObject"],
-        Resource: [`${bucket}/*`]
+        Resource: [`${bucket}/*`],
+        Condition: { StringEquals: { "s3:ResourceAccount": [at.account] } }
       },
       {
         Sid: "OnFailureBucket",
         Effect: "Allow",
         Action: ["s3:ListBucket"],
-        Resource: [bucket]
+        Resource: [bucket],
+        Condition: { StringEquals: { "s3:ResourceAccount": [at.account] } }
       }
     ]
   }

@@ -60,6 +60,12 @@ export const document = (
         ]),
         tableNames(names).map(table)
       ),
+      // teardown waits for the backup it took to be AVAILABLE before it deletes the table.
+      allow("OurBackups", dynamo(["DescribeBackup"]), tableNames(names).map((t) => `${table(t)}/backup/*`)),
+      // replay: a record's row, read as it is now.
+      allow("ReplayRows", dynamo(["GetItem"]), [table(names.transactions)]),
+      // replay: a replayed record leaves the quarantine; one that stays gets its new reason.
+      allow("ReplayQuarantine", dynamo(["PutItem", "UpdateItem", "DeleteItem"]), [table(names.rejected)]),
       // status: the stream's shards.
       allow("TransactionsStream", dynamo(["DescribeStream"]), [`${table(names.transactions)}/stream/*`]),
       // backfill, reconcile (Scan, Query a customer's rows); put-transaction and verify write and remove rows.
@@ -96,6 +102,7 @@ export const document = (
           "lambda:UpdateFunctionCode",
           "lambda:UpdateFunctionConfiguration",
           "lambda:PublishVersion",
+          "lambda:ListVersionsByFunction",
           "lambda:DeleteFunction",
           "lambda:InvokeFunction",
           "lambda:TagResource",
@@ -106,6 +113,8 @@ export const document = (
       ),
       // ListEventSourceMappings takes no resource; the mappings are then touched only when they invoke our function.
       allow("ListMappings", ["lambda:ListEventSourceMappings"], ["*"]),
+      // Which mappings are ours is read off their tags; provision tags the one it creates.
+      allow("MappingTags", ["lambda:ListTags", "lambda:TagResource"], [`arn:${at.partition}:lambda:${at.region}:${at.account}:event-source-mapping:*`]),
       allow("CreateOurMapping", ["lambda:CreateEventSourceMapping"], ["*"], { ArnEquals: { "lambda:FunctionArn": functionArn } }),
       allow(
         "OurMappings",

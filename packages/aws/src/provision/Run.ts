@@ -44,8 +44,9 @@ const line = (i: number, n: number, title: string, verb: string, o: Outcome) =>
   `[${i + 1}/${n}] ${title}: ${verb} ${o.resource}${o.detail === undefined ? "" : ` (${o.detail})`}`
 
 /** Decides every step in order, printing `[i/n] title: will create …` and each risk under its step. */
-const decideAll = <E, R>(steps: ReadonlyArray<Step<E, R>>) =>
+const decideAll = <E, R>(steps: ReadonlyArray<Step<E, R>>, header: string) =>
   Effect.gen(function*() {
+    yield* Console.log(header)
     const decided: Array<Change<E, R>> = []
     for (const [i, step] of steps.entries()) {
       const c = yield* step.decide.pipe(Effect.tapError(() => Console.error(`[${i + 1}/${steps.length}] ${step.title}: cannot go on`)))
@@ -74,8 +75,7 @@ const tally = (decided: ReadonlyArray<Outcome>) => {
  */
 export const plan = <E, R>(steps: ReadonlyArray<Step<E, R>>) =>
   Effect.gen(function*() {
-    yield* Console.log("Plan (nothing is changed):")
-    const decided = yield* decideAll(steps)
+    const decided = yield* decideAll(steps, "Plan (nothing is changed):")
     const risky = decided.flatMap((c) => (c.risk === undefined ? [] : [c.risk]))
     yield* Console.log(`Plan: ${tally(decided)}.${risky.length === 0 ? "" : ` ${risky.length} change(s) marked ! need agreement (--yes).`}`)
     return decided
@@ -87,7 +87,7 @@ export const plan = <E, R>(steps: ReadonlyArray<Step<E, R>>) =>
  */
 export const runAll = <E, R>(steps: ReadonlyArray<Step<E, R>>, nothingChanged: string = ALREADY_IN_PLACE) =>
   Effect.gen(function*() {
-    const first = yield* plan(steps)
+    const first = yield* decideAll(steps, "Plan:")
     const risks = first.flatMap((c) => (c.risk === undefined ? [] : [c.risk]))
     if (risks.length > 0) {
       const confirm = yield* Confirm

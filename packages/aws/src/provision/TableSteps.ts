@@ -150,7 +150,7 @@ export const decideTable = <E, R>(definition: TableDefinition, owner: Ownership<
   })
 
 /** {@link decideTable}, applied at once. */
-export const ensureTable = <E = never, R = never>(definition: TableDefinition, owner: Ownership<E, R> = unowned) =>
+export const ensureTable = (definition: TableDefinition, owner: Ownership<DynamoDbError, DynamoDb> = unowned) =>
   applied(decideTable(definition, owner))
 
 /** Whether the table holds at least one item (DescribeTable's ItemCount lags by hours; a one-item Scan does not). */
@@ -294,7 +294,7 @@ export const decideStream = <E, R>(name: string, owner: Ownership<E, R>) =>
   })
 
 /** {@link decideStream}, applied at once. */
-export const ensureStream = <E = never, R = never>(name: string, owner: Ownership<E, R> = unowned) => applied(decideStream(name, owner))
+export const ensureStream = (name: string, owner: Ownership<DynamoDbError, DynamoDb> = unowned) => applied(decideStream(name, owner))
 
 /** A table the configuration names is missing: nothing was provisioned there yet. */
 export class MissingTable extends Schema.TaggedError<MissingTable>()("MissingTable", { table: Schema.String }) {

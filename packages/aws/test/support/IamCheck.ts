@@ -144,6 +144,8 @@ export const sdkCallToIam = (
         case "UntagResource":
         case "ListTagsOfResource":
           return [{ action: `dynamodb:${name}`, resource: text(input, "ResourceArn") }]
+        case "DescribeBackup":
+          return [{ action: "dynamodb:DescribeBackup", resource: text(input, "BackupArn") }]
         case "DescribeStream":
         case "GetShardIterator":
           return [{ action: `dynamodb:${name}`, resource: text(input, "StreamArn") }]
@@ -174,6 +176,8 @@ export const sdkCallToIam = (
             { action: "lambda:UpdateFunctionConfiguration", resource: fn(text(input, "FunctionName")) },
             ...(typeof input.Role === "string" ? [passRole(input.Role)] : [])
           ]
+        case "ListVersionsByFunction":
+          return [{ action: "lambda:ListVersionsByFunction", resource: fn(text(input, "FunctionName")) }]
         case "GetFunction":
         case "GetFunctionConfiguration":
         case "DeleteFunction":
