@@ -66,7 +66,7 @@ describe("ProfileStore.recount on DynamoDB Local", () => {
   })
 
   it("recounts a customer with more rows than a profile item could log, and the stream then counts none of them again", async () => {
-    const rows = Array.from({ length: 32_000 }, (_, i) => ({ custId: "many", tnNum: 10_000 + i * 3, tnValue: 1 + (i % 5) }))
+    const rows = Array.from({ length: 32_000 }, (_, i) => ({ custId: "many", tnNum: 2_000_000_000 + i * 3, tnValue: 1 + (i % 5) }))
     const sdk = DynamoLocal.client()
     for (let i = 0; i < rows.length; i += 25) await DynamoLocal.putRows(sdk, names.transactions, rows.slice(i, i + 25))
     sdk.destroy()
