@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Flags from "./lib/Flags.js"
 import { count, number, seconds } from "./lib/Format.js"
 import * as Progress from "./lib/Progress.js"
+import { yesFlag } from "./lib/Changes.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
 
 const usage = `Usage: pnpm backfill [--segments N] [--concurrency N] [--target local|aws]
@@ -30,13 +31,14 @@ the read units of a large table.
 
   --segments N        Scan CustTransactions with N parallel segments (default ${Backfill.DEFAULT_SEGMENTS})
   --concurrency N     recount up to N customers at once (default ${Backfill.DEFAULT_CONCURRENCY})
+  --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)
 ${targetUsage}
 
 Exit codes: 0 every customer counted; 1 a customer was skipped (named above the summary; fix the row,
 or wait out the throttling, and run again) or the backfill failed (DynamoDB unreachable, a table
 missing); 2 bad arguments.`
 
-const { values } = parse(usage, { ...targetFlags, segments: { type: "string" }, concurrency: { type: "string" } })
+const { values } = parse(usage, { ...targetFlags, ...yesFlag, segments: { type: "string" }, concurrency: { type: "string" } })
 const target = targetOf(usage, values)
 
 const segments = Flags.orExit(usage, Flags.segments(values.segments, Backfill.DEFAULT_SEGMENTS))

@@ -14,6 +14,7 @@ import * as Schema from "effect/Schema"
 import * as Flags from "./lib/Flags.js"
 import { count, dollars } from "./lib/Format.js"
 import * as Progress from "./lib/Progress.js"
+import { yesFlag } from "./lib/Changes.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
 const usage = `Usage: pnpm elite <command> [options]
@@ -46,6 +47,7 @@ injection). Numbers (TotalTnValue, number attributes such as -5) are written exa
   --since ISO-DATE    only customers who became Elite at or after it: 2026-11-01 (midnight UTC) or
                       2026-11-01T09:00:00Z; those without EliteSince are left out
   --segments N        read CustProfile with N parallel Scan segments (default 1), for large tables
+  --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)
 
 ${targetUsage}`
 
@@ -231,7 +233,8 @@ if (!isCommand(command)) {
     out: { type: "string" },
     since: { type: "string" },
     segments: { type: "string" },
-    raw: { type: "boolean" }
+    raw: { type: "boolean" },
+    ...yesFlag
   }, { min: 1, max: 1 })
   const options = targetOf(exportUsage, values)
   const args = {

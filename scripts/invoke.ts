@@ -2,12 +2,15 @@ import * as Batch from "@dyna/aws/Batch"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
+import { yesFlag } from "./lib/Changes.js"
 import { parse, runScript, withTables } from "./runScript.js"
 
 const { positionals } = parse(`Usage: pnpm invoke <event.json>
 
 Runs the Lambda handler once, here, with the stream event in the file, against the configured
-tables (DynamoDB Local by default), and prints its response. Try: pnpm invoke events/jam-task1.json`, {}, {
+tables (DynamoDB Local by default), and prints its response. Try: pnpm invoke events/jam-task1.json
+
+  --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)`, yesFlag, {
   min: 1,
   max: 1
 })

@@ -3,6 +3,7 @@ import * as Home from "@dyna/aws/local/Home"
 import * as LocalConfig from "@dyna/aws/local/LocalConfig"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import { yesFlag } from "./lib/Changes.js"
 import { parse, runScript } from "./runScript.js"
 
 parse(`Usage: pnpm local:stop
@@ -10,7 +11,9 @@ parse(`Usage: pnpm local:stop
 Stops the local stack's background processes that \`pnpm provision\` started: the runner, then
 DynamoDB Local. Data, the published function and the runner's checkpoints stay in .dyna/, so the
 next \`pnpm provision\` carries on where this left off. A DYNA_HOME that \`pnpm provision\` did not
-make (it has no ${Home.MARKER} file) is left alone: no process named in it is stopped.`, {})
+make (it has no ${Home.MARKER} file) is left alone: no process named in it is stopped.
+
+  --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)`, yesFlag)
 
 await runScript(Effect.gen(function*() {
   const { home, pidFile, endpoint, runner } = yield* LocalConfig.settings

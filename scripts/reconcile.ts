@@ -10,6 +10,8 @@ import * as Schema from "effect/Schema"
 import * as Flags from "./lib/Flags.js"
 import { count, number, seconds } from "./lib/Format.js"
 import * as Progress from "./lib/Progress.js"
+import { Confirm } from "@dyna/aws/Confirm"
+import { confirmLayer, yesFlag } from "./lib/Changes.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
 
 const settleSeconds = Duration.toMillis(Reconcile.DEFAULT_SETTLE) / 1000
@@ -33,6 +35,9 @@ most. A difference the stream closes within the settle time is lag, not drift, a
                      (total from the rows, status from the rule), then check it again. Safe beside
                      the stream: a racing increment either lands first and is included, or makes
                      the repair read again; never a wrong total. Unreadable rows are not repaired.
+                     The drift is shown first and the repair asked for on a terminal; without
+                     one it needs --yes, else nothing is written.
+  --yes, -y          repair without asking (on a terminal it asks; without one, --repair needs it)
   --customer ID      only this customer: no Scan, the same precise checks (and repair)
   --segments N       Scan each table with N parallel segments (default ${Reconcile.DEFAULT_SEGMENTS})
   --settle S         seconds between precise checks of a difference (default ${settleSeconds}; 0 to 60)
@@ -49,7 +54,8 @@ const { values } = parse(usage, {
   repair: { type: "boolean", default: false },
   customer: { type: "string" },
   segments: { type: "string" },
-  settle: { type: "string" }
+  settle: { type: "string" },
+  ...yesFlag
 })
 const target = targetOf(usage, values)
 
@@ -93,26 +99,36 @@ const summary = await runScript(
         return Progress.make({ label: "reconcile", unit: "items", ...(total === undefined ? {} : { total }) })
       })
       : undefined
-    const result = yield* Reconcile.run({
-      repair: values.repair,
-      customer,
-      segments,
-      settle,
-      onScanned: (n) => Effect.sync(() => progress?.advance(n)),
-      onCandidates: (n) =>
-        Effect.gen(function*() {
-          progress?.finish()
-          if (n > 0) yield* Console.error(`reconcile: ${count(n, "difference", "differences")} to check precisely (settle ${Duration.format(Duration.fromInputUnsafe(settle))})`)
-        })
-    }).pipe(Effect.ensuring(Effect.sync(() => progress?.finish())))
+    const check = (repair: boolean) =>
+      Reconcile.run({
+        repair,
+        customer,
+        segments,
+        settle,
+        onScanned: (n) => Effect.sync(() => progress?.advance(n)),
+        onCandidates: (n) =>
+          Effect.gen(function*() {
+            progress?.finish()
+            if (n > 0) yield* Console.error(`reconcile: ${count(n, "difference", "differences")} to check precisely (settle ${Duration.format(Duration.fromInputUnsafe(settle))})`)
+          })
+      }).pipe(Effect.ensuring(Effect.sync(() => progress?.finish())))
+    // A repair rewrites profiles: the drift is found first, and the repair is agreed to (or --yes) before any write.
+    const found = yield* check(values.repair && values.yes)
+    const agreed = !values.repair || values.yes || found.findings.length === 0 ||
+      (yield* (yield* Confirm).ask([`repair ${count(found.findings.length, "drifted profile", "drifted profiles")} on ${target.target}`]))
+    if (values.repair && !agreed) {
+      yield* Console.error(`not repaired: ${count(found.findings.length, "drifted profile needs", "drifted profiles need")} your agreement; run it on a terminal to be asked, or pass --yes`)
+    }
+    const repairing = values.repair && agreed
+    const result = repairing && !values.yes && found.findings.length > 0 ? yield* check(true) : found
     const width = Math.max(0, ...result.findings.map((f) => f.difference.custId.length))
     for (const f of result.findings) yield* Console.log(`${Drift.format(f.difference, width)}${outcome(f.repair)}`)
     if (customer !== undefined && result.rows === 0 && result.profiles === 0 && result.findings.length === 0) {
       yield* Console.error(`no profile and no rows for CustID ${JSON.stringify(customer)}`)
     }
-    yield* Console.log(summaryLine(result, values.repair))
+    yield* Console.log(summaryLine(result, repairing))
     return result
-  })),
+  })).pipe(Effect.provide(confirmLayer(values.yes))),
   target
 )
 if (Reconcile.remaining(summary) > 0) process.exit(1)

@@ -10,6 +10,7 @@ import * as Verify from "@dyna/aws/Verify"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { existsSync, readFileSync } from "node:fs"
+import { yesFlag } from "./lib/Changes.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
 
 const usage = `Usage: pnpm verify [--target local|aws]
@@ -20,9 +21,10 @@ Runs the Jam's checks against the deployment and prints PASS or FAIL for each:
           waits until CustProfile shows 1050 / Elite, printing the delay it observed
 It deletes the rows it wrote. Exit code 0 only when every check passes.
 
+  --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)
 ${targetUsage}`
 
-const { values } = parse(usage, targetFlags)
+const { values } = parse(usage, { ...targetFlags, ...yesFlag })
 const options = targetOf(usage, values)
 const acceptanceEvent: unknown = JSON.parse(readFileSync(new URL("../events/jam-task1.json", import.meta.url), "utf8"))
 

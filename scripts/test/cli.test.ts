@@ -3,7 +3,7 @@
  * (here on a free port, with its state in a temporary DYNA_HOME), the acceptance event goes through
  * `pnpm invoke`, and every failure is one readable line with a non-zero exit code.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -24,6 +24,29 @@ describe("the pnpm commands", () => {
       assert.include(result.stderr, "pnpm provision")
       assert.notInclude(result.stderr, "    at ")
     }
+  })
+
+  it("plan the local stack and its teardown without changing anything: nothing written, nothing started", () => {
+    const result = pnpm("provision", "--plan")
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.strictEqual(result.stdout.split("\n")[0], "Plan (nothing is changed):")
+    assert.match(result.stdout, /\[2\/9\] DynamoDB Local: will start/)
+    assert.match(result.stdout, /\[9\/9\] stream mapping CustTransactions → local runner: will create/)
+    assert.match(result.stdout, /^Plan: 9 to create, 0 to update, 0 to remove, 0 unchanged or kept\.$/m)
+    assert.deepStrictEqual(readdirSync(local.home), [], "nothing was written in DYNA_HOME")
+    const teardown = pnpm("teardown", "--plan", "--delete-data")
+    assert.strictEqual(teardown.code, 0, teardown.stderr)
+    assert.match(teardown.stdout, /^Plan: 0 to create, 0 to update, 0 to remove/m)
+    assert.deepStrictEqual(readdirSync(local.home), [])
+  })
+
+  it("print the operator's least-privilege policy", () => {
+    const result = pnpm("provision", "--print-operator-policy")
+    assert.strictEqual(result.code, 0, result.stderr)
+    const policy: unknown = JSON.parse(result.stdout)
+    assert.deepInclude(policy, { Version: "2012-10-17" })
+    assert.include(result.stdout, "arn:aws:dynamodb:*:*:table/CustTransactions")
+    assert.include(result.stdout, "\"iam:PassedToService\": \"lambda.amazonaws.com\"")
   })
 
   it("provision the local stack step by step", () => {

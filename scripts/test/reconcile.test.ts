@@ -66,7 +66,13 @@ describe("pnpm reconcile", () => {
     assert.strictEqual(one.code, 0, one.stderr)
     assert.match(one.stdout, /^Reconcile: 1 customer, 1 row checked in [\d.]+ s \([\d,]+ rows\/s\): no drift\.\n$/)
 
-    const repaired = await pnpm("reconcile", "--repair", "--settle", "0.1")
+    // A repair is agreed to first: with no terminal and no --yes it writes nothing and says so.
+    const refused = await pnpm("reconcile", "--repair", "--settle", "0.1")
+    assert.strictEqual(refused.code, 1)
+    assert.include(refused.stderr, "not repaired: 2 drifted profiles need your agreement; run it on a terminal to be asked, or pass --yes")
+    assert.strictEqual(await stored("cli-a"), "950 Normal", "without agreement nothing is written")
+
+    const repaired = await pnpm("reconcile", "--repair", "--yes", "--settle", "0.1")
     assert.strictEqual(repaired.code, 0, repaired.stderr)
     assert.include(repaired.stdout, "cli-a  stored 950 Normal  computed 1050 Elite  (total, status)  -> repaired\n")
     assert.include(repaired.stdout, "cli-c  stored no profile  computed 200 Normal  (missing profile)  -> repaired\n")
@@ -80,7 +86,7 @@ describe("pnpm reconcile", () => {
 
   it("names a row it cannot read and exits 1, also with --repair", async () => {
     await put("CustTransactions", { CustID: { S: "cli-float" }, TnNum: { N: "1" }, TnValue: { N: "2.5" } })
-    const result = await pnpm("reconcile", "--repair", "--customer", "cli-float")
+    const result = await pnpm("reconcile", "--repair", "--yes", "--customer", "cli-float")
     assert.strictEqual(result.code, 1, result.stderr)
     assert.include(
       result.stdout,

@@ -74,12 +74,14 @@ const ready = Schedule.spaced("100 millis").pipe(Schedule.upTo({ duration: "30 s
 
 /**
  * What the runner may take from the environment of the command that starts it: where DynamoDB Local
- * listens, the region to sign with, the log level, and PATH. Nothing else: that environment may hold
- * real AWS keys, a profile, tokens of other tools.
+ * listens, the region to sign with, the log level, PATH, and whether the SDK's Node-version notice is
+ * shown (the commands silence it). Nothing else: that environment may hold real AWS keys, a profile,
+ * tokens of other tools.
  */
 export const INHERITED: ReadonlyArray<string> = [
   "PATH",
   "LOG_LEVEL",
+  "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
   "AWS_ENDPOINT_URL_DYNAMODB",
   "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
   "AWS_REGION"
