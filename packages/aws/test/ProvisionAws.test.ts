@@ -78,6 +78,7 @@ const expectedPolicy = {
       Condition: { "ForAllValues:StringEquals": { "dynamodb:Attributes": [...FunctionPolicy.PROFILE_ATTRIBUTES] } }
     },
     { Sid: "RecordPromotions", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustEliteEvents")] },
+    { Sid: "ReadAppliedPages", Effect: "Allow", Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem"], Resource: [table("CustEliteEvents")] },
     { Sid: "QuarantineRejected", Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: [table("CustTransactionsRejected")] },
     {
       Sid: "OwnLogGroup",
@@ -130,9 +131,9 @@ describe("provisioning on AWS", () => {
 
     const { outcomes, lines } = await succeeded()
 
-    // Enabling TTL on the new quarantine table is an update of it.
-    assert.deepStrictEqual(outcomes.map((o) => o.action), [...Array(5).fill("created"), "updated", ...Array(5).fill("created")])
-    assert.strictEqual(lines.at(-1), "Done: 11 of 11 steps changed something.")
+    // Enabling TTL on the new quarantine and events tables is an update of each.
+    assert.deepStrictEqual(outcomes.map((o) => o.action), [...Array(5).fill("created"), "updated", "updated", ...Array(5).fill("created")])
+    assert.strictEqual(lines.at(-1), "Done: 12 of 12 steps changed something.")
     assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), [
       "CustTransactions",
       "CustProfile",
@@ -247,7 +248,7 @@ describe("provisioning on AWS", () => {
     assert.deepStrictEqual(sent().filter((name) => /^(Tag|Untag)|Create(Role|Function)Command/.test(name)), [])
     assert.isUndefined(account.tableTags.get(table("CustTransactions")))
 
-    const [, stream, , , , , , role, , published, mapped] = outcomes
+    const [, stream, , , , , , , role, , published, mapped] = outcomes
     assert.deepInclude(stream, { action: "updated", detail: "view type KEYS_ONLY → NEW_IMAGE" })
     assert.deepInclude(role, { action: "unchanged", resource: FakeAws.roleArn("service-role/JamLambdaRole") })
     assert.strictEqual(published?.action, "updated")
@@ -266,8 +267,8 @@ describe("provisioning on AWS", () => {
 
       const { outcomes, lines } = await succeeded()
 
-      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(11).fill("unchanged"))
-      assert.strictEqual(lines.at(-1), "Nothing to change: all 11 steps were already in place.")
+      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(12).fill("unchanged"))
+      assert.strictEqual(lines.at(-1), "Nothing to change: all 12 steps were already in place.")
       const requests = sent()
       assert.isNotEmpty(requests)
       assert.deepStrictEqual(requests.filter((name) => mutating.test(name)), [])
@@ -297,7 +298,7 @@ describe("provisioning on AWS", () => {
     const attempts = FakeAws.lambda.commandCalls(CreateFunctionCommand).length
     assert.isAtLeast(attempts, 8)
     assert.isAtMost(attempts, 20)
-    assert.deepStrictEqual(errors, ["[10/11] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
+    assert.deepStrictEqual(errors, ["[11/12] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
   })
 
   it("does not retry a function Lambda rejects for another reason", async () => {
@@ -384,7 +385,7 @@ describe("provisioning on AWS", () => {
     FakeAws.account().failAlways("DescribeTable", FakeAws.noCredentials)
     const dynamo = await failed()
     assert.strictEqual(dynamo.message, sentence)
-    assert.deepStrictEqual(dynamo.errors, ["[1/11] table CustTransactions: cannot go on"])
+    assert.deepStrictEqual(dynamo.errors, ["[1/12] table CustTransactions: cannot go on"])
     assert.deepStrictEqual(sent(), ["DescribeTableCommand"])
 
     const account = FakeAws.account()
@@ -403,12 +404,12 @@ describe("provisioning on AWS", () => {
       assert.isNotEmpty(sent())
       assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
       assert.strictEqual(lines[0], "Plan (nothing is changed):")
-      assert.lengthOf(outcomes, 11)
+      assert.lengthOf(outcomes, 12)
       assert.match(String(lines.at(-1)), /^Plan: \d+ to create, \d+ to update, 0 to remove, \d+ unchanged or kept\./)
     }
     // The Jam's account: what would be displaced is said under its step.
     const { lines } = await RunSteps.succeeded(steps(), { mode: "plan" })
-    assert.include(lines.join("\n"), "[2/11] stream on CustTransactions: will update")
+    assert.include(lines.join("\n"), "[2/12] stream on CustTransactions: will update")
     assert.include(lines.join("\n"), "! replaces the KEYS_ONLY stream of CustTransactions, which provision did not create")
     assert.include(lines.join("\n"), "! replaces the code of function JAM_Lambda_Exec_Function_EDIT_THIS (python3.12)")
   })

@@ -102,8 +102,12 @@ const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
     )
   })
 
-/** TTL on the quarantine's `ExpiresAt`; before the table exists (a plan), it will be set once it does. */
-const quarantineExpiry = (table: string) =>
+/**
+ * TTL on a table's `ExpiresAt`: quarantined records (30 days) and a hot customer's applied-log pages in
+ * CustEliteEvents (a day; events themselves carry no `ExpiresAt` and stay). Before the table exists (a
+ * plan), it will be set once it does.
+ */
+const expiry = (table: string) =>
   TimeToLive.decide(table).pipe(
     Effect.catchIf(
       (e): boolean => e.kind === "NotFound",
@@ -130,7 +134,8 @@ export const awsSteps = (
       { title: `table ${names.profiles}`, decide: TableSteps.decideTable(TableSteps.profilesTable(names.profiles), tables) },
       { title: `table ${names.rejected} (quarantine)`, decide: TableSteps.decideTable(TableSteps.rejectedTable(names.rejected), tables) },
       { title: `table ${names.events} (EliteQualified events)`, decide: TableSteps.decideTable(TableSteps.eventsTable(names.events), tables) },
-      { title: `expiry of quarantined records in ${names.rejected}`, decide: quarantineExpiry(names.rejected) },
+      { title: `expiry of quarantined records in ${names.rejected}`, decide: expiry(names.rejected) },
+      { title: `expiry of applied-log pages in ${names.events}`, decide: expiry(names.events) },
       { ...OnFailureDestination.ensureStep(arns(target).onFailureBucket, owner), title: `on-failure bucket ${arns(target).onFailureBucket}` },
       { title: `role of ${names.functionName}`, decide: roleStep(target, owner) },
       { title: `policy ${names.policyName}`, decide: policyStep(target) },

@@ -81,10 +81,17 @@ export const policyDocument = (at: Location, names: PolicyNames): PolicyDocument
       },
       {
         // A promotion: the profile's UpdateItem and this PutItem in one TransactWriteItems (there is no
-        // TransactWriteItems permission).
+        // TransactWriteItems permission); a hot customer's applied-log pages are put here too.
         Sid: "RecordPromotions",
         Effect: "Allow",
         Action: ["dynamodb:PutItem"],
+        Resource: [table(names.events)]
+      },
+      {
+        // A hot customer's applied-log pages, read back only for an id in a page's range.
+        Sid: "ReadAppliedPages",
+        Effect: "Allow",
+        Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem"],
         Resource: [table(names.events)]
       },
       {
