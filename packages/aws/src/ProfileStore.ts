@@ -32,8 +32,8 @@ import * as Schema from "effect/Schema"
 import { DynamoDb, type DynamoDbError, isItemTooLarge } from "./DynamoDb.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
-import * as Transactions from "./Transactions.js"
-import type { UnreadableRow } from "./Transactions.js"
+import * as Transactions from "./TransactionStore.js"
+import type { UnreadableRow } from "./TransactionStore.js"
 
 /** Other writers kept changing the profile between our read and our write, past `Retry.lostRace`. */
 export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", { custId: Schema.String }) {

@@ -17,6 +17,7 @@ import * as LambdaFunction from "./Function.js"
 import * as OnFailureDestination from "./OnFailureDestination.js"
 import * as Role from "./Role.js"
 import { applied, change, type Step } from "./Step.js"
+import { describeTable } from "../TableDescription.js"
 import * as TableSteps from "./TableSteps.js"
 import * as TimeToLive from "./TimeToLive.js"
 
@@ -87,7 +88,7 @@ const policyStep = (target: Target) =>
 const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
   Effect.gen(function*() {
     const { names } = target
-    const table = yield* TableSteps.describeTable(names.transactions)
+    const table = yield* describeTable(names.transactions)
     // A stream without new images is replaced by the stream step: the mapping will be on its successor.
     const spec = table?.StreamSpecification
     const stream = spec?.StreamEnabled === true && TableSteps.carriesNewImage(spec.StreamViewType) ? table?.LatestStreamArn : undefined

@@ -19,7 +19,7 @@ import * as OwnedTables from "../local/OwnedTables.js"
 import * as Bundle from "./Bundle.js"
 import { applied, change, type Change, noChange, type Outcome, type Step } from "./Step.js"
 import * as TableSteps from "./TableSteps.js"
-import { describeTable, MissingTable } from "./TableSteps.js"
+import { describeTable, MissingTable } from "../TableDescription.js"
 
 /** Reuses whatever DynamoDB listens at the endpoint; starts ours in the background when nothing does. */
 export const decideDynamoDbLocal = Effect.gen(function*() {

@@ -3,13 +3,10 @@
  * deployment's) or update; and deleted by teardown only when asked to, only if ours, after a backup.
  */
 import {
-  type AttributeDefinition,
   CreateBackupCommand,
   CreateTableCommand,
   DeleteTableCommand,
   DescribeBackupCommand,
-  DescribeTableCommand,
-  type KeySchemaElement,
   ListTagsOfResourceCommand,
   ScanCommand,
   type StreamViewType,
@@ -25,50 +22,9 @@ import { isOwnedBy, type OwnerTag } from "../Deployment.js"
 import { DynamoDb, type DynamoDbError } from "../DynamoDb.js"
 import * as Retry from "../Retry.js"
 import { applied, change, noChange, type Outcome } from "./Step.js"
-
-export interface TableDefinition {
-  readonly name: string
-  readonly keySchema: ReadonlyArray<KeySchemaElement>
-  readonly attributes: ReadonlyArray<AttributeDefinition>
-}
-
-/** CustTransactions: one row per purchase. */
-export const transactionsTable = (name: string): TableDefinition => ({
-  name,
-  keySchema: [{ AttributeName: "CustID", KeyType: "HASH" }, { AttributeName: "TnNum", KeyType: "RANGE" }],
-  attributes: [{ AttributeName: "CustID", AttributeType: "S" }, { AttributeName: "TnNum", AttributeType: "N" }]
-})
-
-/** CustProfile: one row per customer. */
-export const profilesTable = (name: string): TableDefinition => ({
-  name,
-  keySchema: [{ AttributeName: "CustID", KeyType: "HASH" }],
-  attributes: [{ AttributeName: "CustID", AttributeType: "S" }]
-})
-
-/** The quarantine: one row per rejected stream record. */
-export const rejectedTable = (name: string): TableDefinition => ({
-  name,
-  keySchema: [{ AttributeName: "RecordId", KeyType: "HASH" }],
-  attributes: [{ AttributeName: "RecordId", AttributeType: "S" }]
-})
-
-/** CustEliteEvents: one row per promotion, keyed by customer and the profile version that promoted them. */
-export const eventsTable = (name: string): TableDefinition => ({
-  name,
-  keySchema: [{ AttributeName: "CustID", KeyType: "HASH" }, { AttributeName: "ProfileVersion", KeyType: "RANGE" }],
-  attributes: [{ AttributeName: "CustID", AttributeType: "S" }, { AttributeName: "ProfileVersion", AttributeType: "N" }]
-})
-
-/** The table's description, or `undefined` when it does not exist. */
-export const describeTable = (name: string) =>
-  Effect.gen(function*() {
-    const db = yield* DynamoDb
-    return yield* Retry.onTransient(db.call("DescribeTable", (c) => c.send(new DescribeTableCommand({ TableName: name })))).pipe(
-      Effect.map((out): TableDescription | undefined => out.Table),
-      Effect.catchTag("DynamoDbError", (e) => (e.kind === "NotFound" ? Effect.succeed(undefined) : Effect.fail(e)))
-    )
-  })
+import { describeTable } from "../TableDescription.js"
+import type { TableDefinition } from "../Tables.js"
+export { eventsTable, profilesTable, rejectedTable, type TableDefinition, transactionsTable } from "../Tables.js"
 
 const awaitActive = (name: string) =>
   Effect.gen(function*() {
@@ -296,16 +252,3 @@ export const decideStream = <E, R>(name: string, owner: Ownership<E, R>) =>
 /** {@link decideStream}, applied at once. */
 export const ensureStream = (name: string, owner: Ownership<DynamoDbError, DynamoDb> = unowned) => applied(decideStream(name, owner))
 
-/** A table the configuration names is missing: nothing was provisioned there yet. */
-export class MissingTable extends Schema.TaggedError<MissingTable>()("MissingTable", { table: Schema.String }) {
-  override get message() {
-    return `table ${this.table} does not exist; run \`pnpm provision\` first`
-  }
-}
-
-/** Checks, before a command does any work, that DynamoDB answers and the named tables exist. */
-export const requireTables = (names: ReadonlyArray<string>) =>
-  Effect.forEach(names, (name) =>
-    describeTable(name).pipe(
-      Effect.flatMap((table) => (table === undefined ? Effect.fail(new MissingTable({ table: name })) : Effect.void))
-    ), { discard: true })

@@ -2,7 +2,7 @@
  * Real DynamoDB for tests: fresh tables on the project's DynamoDB Local, the live services over them,
  * and a client with a fault-injection seam (SDK middleware) for throttling and crashes.
  */
-import { BatchWriteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
+import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, waitUntilTableExists, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import type { AttributeValue } from "@aws-sdk/client-dynamodb"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
@@ -15,12 +15,10 @@ import type { DynamoDBRecord } from "aws-lambda"
 import { afterAll, beforeAll, inject } from "vitest"
 import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
-import { DynamoDbStreams } from "../../src/DynamoDbStreams.js"
 import * as Handler from "../../src/Handler.js"
 import * as HandlerIam from "./HandlerIam.js"
 import * as Deployment from "../../src/Deployment.js"
-import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../../src/provision/TableSteps.js"
-import { Tables } from "../../src/Tables.js"
+import { eventsTable, profilesTable, rejectedTable, type TableDefinition, Tables, transactionsTable } from "../../src/Tables.js"
 
 export interface TableNames {
   readonly transactions: string
@@ -78,19 +76,26 @@ const baseLayer = (names: TableNames, sdk: DynamoDBClient) =>
     )
   )
 
+/** Creates a table as provision does (on-demand, the same keys), with a NEW_IMAGE stream if asked. */
+export const createTable = async (db: DynamoDBClient, definition: TableDefinition, stream = false) => {
+  await db.send(new CreateTableCommand({
+    TableName: definition.name,
+    KeySchema: [...definition.keySchema],
+    AttributeDefinitions: [...definition.attributes],
+    BillingMode: "PAY_PER_REQUEST",
+    ...(stream ? { StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_IMAGE" } } : {})
+  }))
+  await waitUntilTableExists({ client: db, maxWaitTime: 60 }, { TableName: definition.name })
+}
+
 /** Fresh, empty tables (and the CustTransactions stream), named uniquely for one test. */
 export const freshTables = async (): Promise<TableNames> => {
   const id = randomUUID().slice(0, 8)
   const names = { transactions: `tx-${id}`, profiles: `profile-${id}`, rejected: `rejected-${id}`, events: `events-${id}` }
-  await Effect.runPromise(
-    Effect.gen(function*() {
-      yield* ensureTable(transactionsTable(names.transactions))
-      yield* ensureStream(names.transactions)
-      yield* ensureTable(profilesTable(names.profiles))
-      yield* ensureTable(rejectedTable(names.rejected))
-      yield* ensureTable(eventsTable(names.events))
-    }).pipe(Effect.provide(baseLayer(names, client())))
-  )
+  const db = client()
+  await createTable(db, transactionsTable(names.transactions), true)
+  for (const definition of [profilesTable(names.profiles), rejectedTable(names.rejected), eventsTable(names.events)]) await createTable(db, definition)
+  db.destroy()
   return names
 }
 
@@ -169,12 +174,6 @@ export const putRows = async (db: DynamoDBClient, table: string, rows: ReadonlyA
     pending = out.UnprocessedItems?.[table] ?? []
   }
 }
-
-/** The streams service on the test instance; only the DynamoDB endpoint is set, as DynamoDB Local serves both. */
-export const streamsLayer = () =>
-  DynamoDbStreams.layer.pipe(
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: endpoint() })))
-  )
 
 export const putItem = (table: string, item: Record<string, AttributeValue>) =>
   client().send(new PutItemCommand({ TableName: table, Item: item }))
