@@ -4,7 +4,7 @@
  * runs, in scripts/test/bench.test.ts); `--only NAME` runs one (cost, latency, throughput, artifact,
  * backfill).
  */
-import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
+import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
 import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"

@@ -1,5 +1,5 @@
-import * as Backfill from "@dyna/aws/ops/Backfill"
-import * as Scan from "@dyna/aws/ops/Scan"
+import * as Backfill from "@dyna/tools/ops/Backfill"
+import * as Scan from "@dyna/tools/ops/Scan"
 import { Tables } from "@dyna/aws/Tables"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"

@@ -1,4 +1,4 @@
-import * as LocalConfig from "@dyna/aws/local/LocalConfig"
+import * as LocalConfig from "@dyna/tools/local/LocalConfig"
 import { createReadStream, existsSync, readFileSync, statSync, watchFile } from "node:fs"
 import { parse, runScript } from "./runScript.js"
 

@@ -1,10 +1,10 @@
-import * as Caller from "@dyna/aws/Caller"
+import * as Caller from "@dyna/tools/Caller"
 import * as Deployment from "@dyna/aws/Deployment"
-import * as AwsSteps from "@dyna/aws/provision/AwsSteps"
-import { localSteps } from "@dyna/aws/provision/LocalSteps"
-import * as OperatorPolicy from "@dyna/aws/provision/OperatorPolicy"
-import * as Run from "@dyna/aws/provision/Run"
-import * as Target from "@dyna/aws/Target"
+import * as AwsSteps from "@dyna/tools/provision/AwsSteps"
+import { localSteps } from "@dyna/tools/provision/LocalSteps"
+import * as OperatorPolicy from "@dyna/tools/provision/OperatorPolicy"
+import * as Run from "@dyna/tools/provision/Run"
+import * as Target from "@dyna/tools/Target"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { confirmLayer, planFlag, planUsage, yesFlag, yesUsage } from "./lib/Changes.js"
@@ -56,7 +56,7 @@ const names = Target.names(options)
 const printPolicy = (location: Deployment.Location) =>
   Console.log(OperatorPolicy.render(OperatorPolicy.document(location, names)))
 
-const steps = <E, R>(all: ReadonlyArray<import("@dyna/aws/provision/Step").Step<E, R>>) => (values.plan ? Run.plan(all) : Run.runAll(all))
+const steps = <E, R>(all: ReadonlyArray<import("@dyna/tools/provision/Step").Step<E, R>>) => (values.plan ? Run.plan(all) : Run.runAll(all))
 
 if (values["print-operator-policy"]) {
   if (options.target === "aws") await runScript(Effect.flatMap(Caller.Caller, printPolicy), options)

@@ -1,4 +1,4 @@
-import * as Transactions from "@dyna/aws/Transactions"
+import * as Transactions from "@dyna/tools/Transactions"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { yesFlag } from "./lib/Changes.js"

@@ -3,12 +3,12 @@
  * readable line (no stack trace) and exit code 1 when something fails.
  */
 import { withLogging } from "@dyna/aws/AppLayer"
-import * as Caller from "@dyna/aws/Caller"
+import * as Caller from "@dyna/tools/Caller"
 import * as Deployment from "@dyna/aws/Deployment"
 import * as Logging from "@dyna/aws/Logging"
 import { requireTables } from "@dyna/aws/TableDescription"
 import { Tables } from "@dyna/aws/Tables"
-import * as Target from "@dyna/aws/Target"
+import * as Target from "@dyna/tools/Target"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"

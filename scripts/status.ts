@@ -1,7 +1,7 @@
-import { DynamoDbStreams } from "@dyna/aws/DynamoDbStreams"
-import { Lambda } from "@dyna/aws/Lambda"
-import * as Status from "@dyna/aws/ops/Status"
-import * as Target from "@dyna/aws/Target"
+import { DynamoDbStreams } from "@dyna/tools/clients/DynamoDbStreams"
+import { Lambda } from "@dyna/tools/clients/Lambda"
+import * as Status from "@dyna/tools/ops/Status"
+import * as Target from "@dyna/tools/Target"
 import * as Effect from "effect/Effect"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 

@@ -14,7 +14,7 @@
  * once it times out, lets a redelivery count the amount again.
  */
 import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
-import type { TableDefinition } from "@dyna/aws/provision/TableSteps"
+import type { TableDefinition } from "@dyna/tools/provision/TableSteps"
 import { statusFor } from "@dyna/core/Elite"
 import type { DynamoDBRecord } from "aws-lambda"
 

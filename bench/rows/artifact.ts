@@ -6,8 +6,8 @@
  */
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
-import * as Bundle from "@dyna/aws/provision/Bundle"
-import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
+import * as Bundle from "@dyna/tools/provision/Bundle"
+import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/tools/provision/TableSteps"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"

@@ -7,7 +7,7 @@
  */
 import { ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
-import * as Backfill from "@dyna/aws/ops/Backfill"
+import * as Backfill from "@dyna/tools/ops/Backfill"
 import * as Effect from "effect/Effect"
 import * as LocalTables from "../support/LocalTables.js"
 import * as Sdk from "../support/Sdk.js"

@@ -5,7 +5,7 @@
  * BatchGetItems, so polling adds one request per round, not one per insert.
  */
 import { BatchGetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
-import * as Runner from "@dyna/aws/local/Runner"
+import * as Runner from "@dyna/tools/local/Runner"
 import * as Pipeline from "../support/Pipeline.js"
 import * as LocalTables from "../support/LocalTables.js"
 import * as Sdk from "../support/Sdk.js"

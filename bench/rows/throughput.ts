@@ -17,7 +17,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import { ScanCommand } from "@aws-sdk/client-dynamodb"
-import { scopedInMemory } from "@dyna/aws/local/DynamoDbLocal"
+import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
 import * as LocalTables from "../support/LocalTables.js"
 import * as Pipeline from "../support/Pipeline.js"

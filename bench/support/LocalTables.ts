@@ -5,7 +5,7 @@
 import * as AppLayer from "@dyna/aws/AppLayer"
 import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
-import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/aws/provision/TableSteps"
+import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/tools/provision/TableSteps"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

@@ -5,9 +5,9 @@
  * composition `pnpm provision` starts, minus the runner's process and the bundle.
  */
 import * as Deployment from "@dyna/aws/Deployment"
-import { DynamoDbStreams } from "@dyna/aws/DynamoDbStreams"
+import { DynamoDbStreams } from "@dyna/tools/clients/DynamoDbStreams"
 import * as Handler from "@dyna/aws/Handler"
-import * as Runner from "@dyna/aws/local/Runner"
+import * as Runner from "@dyna/tools/local/Runner"
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"

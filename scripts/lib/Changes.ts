@@ -3,7 +3,7 @@
  * displace what provision did not create (on a terminal they are asked for; without one, only `--yes`
  * lets them happen), and `--plan` (provision, teardown) prints what would change and changes nothing.
  */
-import { Confirm } from "@dyna/aws/Confirm"
+import { Confirm } from "@dyna/tools/Confirm"
 
 /** `--yes`, accepted by every command that can change something, so scripts can pass it uniformly. */
 export const yesFlag = { yes: { type: "boolean", short: "y", default: false } } as const

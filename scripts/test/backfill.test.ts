@@ -3,7 +3,7 @@
  * CustTransactions (no stream, no runner: what the stream never delivered is the backfill's to count).
  */
 import { type AttributeValue, BatchWriteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
-import { freePort } from "@dyna/aws/local/DynamoDbLocal"
+import { freePort } from "@dyna/tools/local/DynamoDbLocal"
 import * as Elite from "@dyna/core/Elite"
 import * as Effect from "effect/Effect"
 import { assert, describe, it } from "vitest"

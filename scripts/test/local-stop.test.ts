@@ -2,7 +2,7 @@
  * `pnpm local:stop` stops only what a DYNA_HOME of ours names: tried with a fake user home (in a
  * temporary folder, never the real $HOME) whose pid files name a live process of the "user's".
  */
-import * as Home from "@dyna/aws/local/Home"
+import * as Home from "@dyna/tools/local/Home"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -5,8 +5,8 @@
  * running.
  */
 import { type AttributeValue, BatchWriteItemCommand, ScanCommand, type WriteRequest } from "@aws-sdk/client-dynamodb"
-import { alive } from "@dyna/aws/local/Background"
-import { isListening } from "@dyna/aws/local/DynamoDbLocal"
+import { alive } from "@dyna/tools/local/Background"
+import { isListening } from "@dyna/tools/local/DynamoDbLocal"
 import * as Elite from "@dyna/core/Elite"
 import * as Effect from "effect/Effect"
 import { existsSync, readdirSync } from "node:fs"

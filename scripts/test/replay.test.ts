@@ -4,7 +4,7 @@
  */
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import * as OnFailure from "@dyna/aws/local/OnFailure"
+import * as OnFailure from "@dyna/tools/local/OnFailure"
 import * as Effect from "effect/Effect"
 import { join } from "node:path"
 import { assert, describe, it } from "vitest"

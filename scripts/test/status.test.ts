@@ -4,7 +4,7 @@
  * counted, and with the runner killed; plus `--help` and bad arguments.
  */
 import { PutItemCommand } from "@aws-sdk/client-dynamodb"
-import { alive } from "@dyna/aws/local/Background"
+import { alive } from "@dyna/tools/local/Background"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it } from "vitest"

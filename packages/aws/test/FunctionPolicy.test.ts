@@ -9,7 +9,7 @@ import * as Events from "@dyna/core/Events"
 import type { DynamoDBStreamEvent } from "aws-lambda"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import acceptance from "../../../events/jam-task1.json" with { type: "json" }
-import { PROFILE_ATTRIBUTES } from "../src/provision/FunctionPolicy.js"
+import { PROFILE_ATTRIBUTES } from "../src/FunctionPolicy.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 import * as HandlerIam from "./support/HandlerIam.js"
 import * as IamCheck from "./support/IamCheck.js"

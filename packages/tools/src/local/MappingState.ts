@@ -1,0 +1,74 @@
+/**
+ * What a run of the local mapping shares between its shards, its reader and its delivery: the `Mapping`
+ * record, each shard's progress, checkpointing, and streams calls that outlast passing failures.
+ */
+import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Queue from "effect/Queue"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import * as SynchronizedRef from "effect/SynchronizedRef"
+import * as AwsCall from "@dyna/aws/AwsCall"
+import type * as Deployment from "@dyna/aws/Deployment"
+import type { DynamoDbError } from "@dyna/aws/DynamoDb"
+import { DynamoDbStreams } from "../clients/DynamoDbStreams.js"
+import * as Retry from "@dyna/aws/Retry"
+import * as Checkpoints from "./Checkpoints.js"
+import type * as Filter from "./Filter.js"
+import type { Options, Progress, ShardProgress } from "./Runner.js"
+
+/** Everything a run shares between its shards. */
+export interface Mapping {
+  readonly options: Options
+  readonly settings: Deployment.MappingSettings
+  readonly filter: Filter.Filter
+  readonly checkpoints: SynchronizedRef.SynchronizedRef<Checkpoints.Checkpoints>
+  readonly progress: SubscriptionRef.SubscriptionRef<Progress>
+  readonly pollMillis: number
+  readonly timeout: Duration.Input
+  /** Wakes the shard discovery (a shard finished: its children may start). */
+  readonly wake: Queue.Queue<void>
+}
+
+const noProgress: ShardProgress = {
+  checkpoint: undefined,
+  finished: false,
+  caughtUp: false,
+  pending: 0,
+  lastSuccessAt: undefined,
+  iteratorAgeMillis: undefined
+}
+
+/** Changes what the progress says about one shard. */
+export const updateShard = (m: Mapping, shardId: string, f: (p: ShardProgress) => ShardProgress) =>
+  SubscriptionRef.update(m.progress, (p) => ({ ...p, shards: { ...p.shards, [shardId]: f(p.shards[shardId] ?? noProgress) } }))
+
+/** The name of the AWS exception behind the error. */
+export const causeName = (error: DynamoDbError) => AwsCall.reported(error.cause).name
+
+/** One streams call, retried for as long as it fails for a passing reason (as the mapping keeps polling). */
+export const streamCall = <A>(operation: string, f: (client: DynamoDBStreamsClient) => Promise<A>) =>
+  Effect.gen(function*() {
+    const streams = yield* DynamoDbStreams
+    return yield* streams.call(operation, f)
+  }).pipe(
+    Effect.tapError((error) =>
+      Retry.isTransient(error)
+        ? Effect.logWarning("stream read failed; trying again").pipe(Effect.annotateLogs({ operation, error: error.message }))
+        : Effect.void
+    ),
+    // Throttling, 5xx, DynamoDB unreachable for now: keep polling, as the mapping does.
+    Effect.retry({ schedule: Retry.redelivery, while: Retry.isTransient })
+  )
+
+/** Moves the shard's checkpoint forward and writes it down before anything else happens. */
+export const checkpointAt = (m: Mapping, shardId: string, sequenceNumber: string) =>
+  SynchronizedRef.updateEffect(m.checkpoints, (before) => {
+    const after = Checkpoints.advance(before, m.options.streamArn, shardId, sequenceNumber)
+    return after === before ? Effect.succeed(before) : Checkpoints.save(m.options.checkpointFile, after).pipe(Effect.as(after))
+  }).pipe(
+    Effect.andThen(SynchronizedRef.get(m.checkpoints)),
+    Effect.flatMap((cp) =>
+      updateShard(m, shardId, (p) => ({ ...p, checkpoint: Checkpoints.get(cp, m.options.streamArn, shardId)?.sequenceNumber }))
+    )
+  )

@@ -1,0 +1,199 @@
+/**
+ * Backfill: counts the CustTransactions rows the stream never delivered (written before it existed),
+ * once, beside the running stream. A parallel Scan finds the customers; each is recounted, as soon as
+ * it is found, through `ProfileStore.recount`: the handler's own conditional write, not a second path.
+ */
+import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
+import { CustomerId } from "@dyna/core/Transaction"
+import type * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as ProfileStore from "@dyna/aws/ProfileStore"
+import { Tables } from "@dyna/aws/Tables"
+import * as Scan from "./Scan.js"
+
+/** Scan segments read side by side when none is asked for. */
+export const DEFAULT_SEGMENTS = 4
+
+/** Customers recounted at once when none is asked for. */
+export const DEFAULT_CONCURRENCY = 16
+
+/** Customers whose profiles are read in one BatchGetItem (its limit). */
+const READ_AHEAD = 100
+
+export interface Options {
+  /** Scan segments read side by side (DynamoDB's `TotalSegments`); {@link DEFAULT_SEGMENTS} by default. */
+  readonly segments?: number | undefined
+  /** Customers recounted at once; {@link DEFAULT_CONCURRENCY} by default. */
+  readonly concurrency?: number | undefined
+  /**
+   * Called with rows as they are done: a customer's scanned rows once their recount has finished (or
+   * skipped them). Adds up to `scanned`; a progress bar's feed, so it shows work done, not only read.
+   */
+  readonly onRows?: ((rows: number) => Effect.Effect<void>) | undefined
+}
+
+/** A customer left as it was, and why: a row or the profile cannot be read, or the profile never held still. */
+export interface Skipped {
+  readonly custId: string
+  readonly reason: string
+}
+
+export interface Summary {
+  /** Rows the Scan read. */
+  readonly scanned: number
+  /** Distinct customers among them, each recounted once. */
+  readonly customers: number
+  /** Rows counted by this run: their keys were not in the customer's applied log. */
+  readonly applied: number
+  /** Rows the recounts found counted already (by the stream or an earlier backfill). */
+  readonly duplicates: number
+  /** Rows left out because adding them would take a total past 2^53 − 1. */
+  readonly overflowing: number
+  /** Customers whose profile this run wrote. */
+  readonly changed: number
+  /** EliteQualified events this run wrote, each with the profile change that promoted the customer. */
+  readonly promotions: number
+  /** Customers left unchanged because they cannot be counted, by CustID. */
+  readonly skipped: ReadonlyArray<Skipped>
+  readonly elapsedMillis: number
+}
+
+/** Rows scanned per second over the whole run. */
+export const rowsPerSecond = (summary: Summary): number =>
+  summary.elapsedMillis > 0 ? summary.scanned / (summary.elapsedMillis / 1000) : summary.scanned
+
+type Outcome =
+  | { readonly _tag: "Recounted"; readonly custId: string; readonly update: ProfileUpdate.ProfileUpdate }
+  | { readonly _tag: "Skipped"; readonly custId: string; readonly skipped: Skipped }
+
+const skip = (custId: string, reason: string): Effect.Effect<Outcome> =>
+  Effect.succeed({ _tag: "Skipped", custId, skipped: { custId, reason } })
+
+const isCustomerId = Schema.is(CustomerId)
+
+const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custId > b.custId ? 1 : 0)
+
+/**
+ * Recounts every customer with a row in CustTransactions, each once, as the Scan finds them: the total
+ * becomes the sum of their rows, read strongly consistent after the profile, and every row's key joins
+ * the applied log, in one write conditioned on the profile's version (see `ProfileUpdate.recount`). So
+ * a rerun, or a run beside the stream, counts nothing twice: a row the stream counted is in the log, a
+ * row the stream delivers later finds itself there, and a stream write in between makes ours re-read.
+ *
+ * A customer whose rows or profile cannot be read, whose profile would pass 400 KB all the same (its
+ * own attributes, not the log: a log of any length moves to pages, see `AppliedPages`), or whose calls
+ * stay throttled past their retries, is skipped and named in `skipped`; the others go on. Any other failure (DynamoDB unreachable, a table
+ * missing, the Scan throttled past its retries) fails the run: what it wrote stays exact, and a rerun
+ * finishes the job.
+ */
+export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
+  const tables = yield* Tables
+  const store = yield* ProfileStore.ProfileStore
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
+  const startedAt = yield* Clock.currentTimeMillis
+  const seen = new Set<string>()
+  const skipped: Array<Skipped> = []
+  let scanned = 0
+  let applied = 0
+  let duplicates = 0
+  let overflowing = 0
+  let changed = 0
+  let promotions = 0
+
+  // Bounded, so the Scan waits for the recounts instead of running ahead of them; room for a read-ahead's worth.
+  const found = yield* Queue.bounded<CustomerId, Cause.Done>(Math.max(concurrency * 2, READ_AHEAD))
+
+  // Scanned rows of the customers whose recount has not finished, reported to `onRows` when it does.
+  const waiting = new Map<string, number>()
+  const report = (rows: number) => (options.onRows === undefined || rows === 0 ? Effect.void : options.onRows(rows))
+
+  const scan = Scan.forEachPage(tables.transactions, (items) =>
+    Effect.gen(function*() {
+      scanned += items.length
+      // Rows of a customer whose recount has finished (a customer's rows may span pages), or of no one: done now.
+      let done = 0
+      for (const item of items) {
+        const custId = item["CustID"]?.S
+        if (custId !== undefined && seen.has(custId)) {
+          const rows = waiting.get(custId)
+          if (rows === undefined) done++
+          else waiting.set(custId, rows + 1)
+        } else if (!isCustomerId(custId)) {
+          skipped.push({ custId: custId ?? "", reason: `CustTransactions row ${item["TnNum"]?.N ?? "?"} has no CustID string` })
+          done++
+        } else {
+          seen.add(custId)
+          waiting.set(custId, 1)
+          yield* Queue.offer(found, custId)
+        }
+      }
+      yield* report(done)
+    }), {
+    segments: options.segments ?? DEFAULT_SEGMENTS,
+    // Only whose rows they are: the recount reads the rows themselves, strongly consistent.
+    input: { ProjectionExpression: "CustID, TnNum" }
+  }).pipe(Effect.ensuring(Queue.end(found)))
+
+  const recount = ([custId, readAhead]: readonly [CustomerId, ProfileStore.ReadAhead]) =>
+    store.recount(custId, readAhead).pipe(
+      Effect.map((update): Outcome => ({ _tag: "Recounted", custId, update })),
+      Effect.catchTags({
+        UnreadableRow: (e) => skip(custId, e.message),
+        UnreadableProfile: (e) => skip(custId, e.message),
+        ProfileTooLarge: (e) => skip(custId, e.message),
+        LostRace: () => skip(custId, `CustProfile ${custId} kept changing under concurrent writers; run backfill again`),
+        // Throttled past its retries (a hot customer): the others go on, and a rerun counts this one.
+        DynamoDbError: (e) => (e.kind === "Transient" ? skip(custId, `${e.message}; run backfill again`) : Effect.fail(e))
+      })
+    )
+
+  const tally = (outcome: Outcome) => {
+    if (outcome._tag === "Skipped") {
+      skipped.push(outcome.skipped)
+      return
+    }
+    const { update } = outcome
+    applied += update.applied.length
+    duplicates += update.duplicates.length
+    overflowing += update.overflowing.length
+    if (ProfileUpdate.changes(update)) {
+      changed++
+      if (update.promotion !== undefined) promotions++
+    }
+  }
+
+  const record = (outcome: Outcome) =>
+    Effect.suspend(() => {
+      const rows = waiting.get(outcome.custId) ?? 0
+      waiting.delete(outcome.custId)
+      tally(outcome)
+      return report(rows)
+    })
+
+  const recountAll = Stream.fromQueue(found).pipe(
+    // The profiles of up to 100 found customers in one BatchGetItem, still each before its rows are read.
+    Stream.groupedWithin(READ_AHEAD, "20 millis"),
+    Stream.mapEffect((custIds) => Effect.map(store.readAhead(custIds), (readAhead) => custIds.map((custId) => [custId, readAhead] as const))),
+    Stream.flattenIterable,
+    Stream.mapEffect(recount, { concurrency, unordered: true }),
+    Stream.runForEach(record)
+  )
+
+  yield* Effect.all([scan, recountAll], { concurrency: 2, discard: true })
+  const elapsedMillis = (yield* Clock.currentTimeMillis) - startedAt
+  return {
+    scanned,
+    customers: seen.size,
+    applied,
+    duplicates,
+    overflowing,
+    changed,
+    promotions,
+    skipped: skipped.sort(byCustId),
+    elapsedMillis
+  } satisfies Summary
+})

@@ -1,0 +1,79 @@
+/**
+ * The Lambda artifact: `Handler.ts` bundled by esbuild into one minified ESM file, and the same file
+ * zipped for Lambda. The local runner loads that very file, so what passes locally is what ships.
+ */
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { build, type BuildOptions, type Metafile } from "esbuild"
+import { zipSync } from "fflate"
+import { createHash } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { functionSettings } from "@dyna/aws/Deployment"
+
+export class BundleError extends Schema.TaggedError<BundleError>()("BundleError", { message: Schema.String }) {}
+
+export interface Artifact {
+  /** The bundled handler, `index.mjs`. */
+  readonly code: Uint8Array
+  /** A zip holding only `index.mjs`, byte for byte the same on every build of the same sources. */
+  readonly zip: Uint8Array
+  /** Base64 SHA-256 of the zip: what Lambda reports as `CodeSha256`, so a redeploy can be skipped. */
+  readonly sha256: string
+}
+
+// The SDK's CommonJS parts call `require("node:crypto")` and friends, which an ESM bundle lacks.
+const requireShim = `import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);`
+
+// From sources (`src/provision/Bundle.ts`) or a build (`dist/provision/Bundle.js`): a module beside it.
+const besideThis = (path: string) => fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? `${path}.ts` : `${path}.js`, import.meta.url))
+
+// Zip entries carry a time; a fixed one keeps the checksum stable across builds.
+const FIXED_MTIME = new Date("2020-01-01T00:00:00Z")
+
+export const sha256Base64 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("base64")
+
+/** esbuild's options for every artifact, apart from the entry point (`pnpm bench` builds its baselines with them too). */
+export const options = {
+  bundle: true,
+  minify: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  // Workspace packages point their `source` condition at TypeScript: bundle from sources. `module`
+  // (which any custom condition switches off) and `mainFields` pick the SDK's ES modules over its
+  // CommonJS, so unused code is shaken out: a third smaller, and no browser-detection code for Node.
+  conditions: ["source", "module"],
+  mainFields: ["module", "main"],
+  banner: { js: requireShim },
+  write: false,
+  logLevel: "silent"
+} satisfies BuildOptions
+
+/** What went into a bundle, file by file (esbuild's metafile), for measuring what each package costs. */
+export type Contents = Metafile
+
+/** One minified ESM file with everything `entry` imports, built in memory, and what went into it. */
+export const bundle = (entry: string) =>
+  Effect.gen(function*() {
+    const result = yield* Effect.tryPromise({
+      try: () => build({ ...options, entryPoints: [entry], metafile: true }),
+      catch: (cause) =>
+        new BundleError({ message: `esbuild could not bundle ${entry}: ${cause instanceof Error ? cause.message : String(cause)}` })
+    })
+    const code = result.outputFiles[0]?.contents
+    if (code === undefined) return yield* new BundleError({ message: `esbuild produced no output for ${entry}` })
+    return { code, contents: result.metafile }
+  })
+
+/** The Lambda handler's source, the entry point of {@link make}. */
+export const handlerEntry = besideThis("../Handler")
+
+/** The Lambda function's artifact, built in memory. */
+export const make: Effect.Effect<Artifact, BundleError> = Effect.gen(function*() {
+  const { code } = yield* bundle(handlerEntry)
+  const zip = zipSync({ [functionSettings.fileName]: [code, { mtime: FIXED_MTIME, level: 9 }] })
+  return { code, zip, sha256: sha256Base64(zip) }
+})
+
+/** The local runner as one file, so its background process needs neither tsx nor the sources. */
+export const runner: Effect.Effect<Uint8Array, BundleError> = Effect.map(bundle(besideThis("../local/RunnerMain")), ({ code }) => code)
