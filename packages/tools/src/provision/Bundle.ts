@@ -7,6 +7,7 @@ import * as Schema from "effect/Schema"
 import { build, type BuildOptions, type Metafile } from "esbuild"
 import { zipSync } from "fflate"
 import { createHash } from "node:crypto"
+import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
 import { functionSettings } from "@dyna/aws/Deployment"
 
@@ -52,21 +53,29 @@ export const options = {
 /** What went into a bundle, file by file (esbuild's metafile), for measuring what each package costs. */
 export type Contents = Metafile
 
-/** One minified ESM file with everything `entry` imports, built in memory, and what went into it. */
-export const bundle = (entry: string) =>
+/**
+ * One minified ESM file with everything `entry` imports, built in memory, and what went into it. The
+ * entry is a file, or a module's source resolved from here (how the handler of `@dyna/aws` is named).
+ */
+export const bundle = (entry: string | { readonly source: string }) =>
   Effect.gen(function*() {
+    const input = typeof entry === "string"
+      ? { entryPoints: [entry] }
+      : { stdin: { contents: entry.source, resolveDir: dirname(besideThis("./Bundle")), loader: "ts" as const, sourcefile: "handler-entry.ts" } }
     const result = yield* Effect.tryPromise({
-      try: () => build({ ...options, entryPoints: [entry], metafile: true }),
+      try: () => build({ ...options, ...input, metafile: true }),
       catch: (cause) =>
-        new BundleError({ message: `esbuild could not bundle ${entry}: ${cause instanceof Error ? cause.message : String(cause)}` })
+        new BundleError({
+          message: `esbuild could not bundle ${typeof entry === "string" ? entry : "@dyna/aws/Handler"}: ${cause instanceof Error ? cause.message : String(cause)}`
+        })
     })
     const code = result.outputFiles[0]?.contents
-    if (code === undefined) return yield* new BundleError({ message: `esbuild produced no output for ${entry}` })
+    if (code === undefined) return yield* new BundleError({ message: `esbuild produced no output for ${typeof entry === "string" ? entry : "@dyna/aws/Handler"}` })
     return { code, contents: result.metafile }
   })
 
-/** The Lambda handler's source, the entry point of {@link make}. */
-export const handlerEntry = besideThis("../Handler")
+/** The Lambda handler, from the adapter package as any service would import it: the entry point of {@link make}. */
+export const handlerEntry = { source: `export { handler } from "@dyna/aws/Handler"` } as const
 
 /** The Lambda function's artifact, built in memory. */
 export const make: Effect.Effect<Artifact, BundleError> = Effect.gen(function*() {
