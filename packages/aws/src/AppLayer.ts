@@ -7,9 +7,15 @@ import * as Logging from "./Logging.js"
 import { ProfileStore } from "./ProfileStore.js"
 import { Quarantine } from "./Quarantine.js"
 import { Tables } from "./Tables.js"
+import { TransactionStore } from "./TransactionStore.js"
 
-/** The services a batch needs, over any `DynamoDb` and `Tables` (tests give DynamoDB Local's). */
-export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps)
+/**
+ * The services a batch needs, and the rows a recount reads (scripts use them too), over any `DynamoDb`
+ * and `Tables` (tests give DynamoDB Local's).
+ */
+export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps).pipe(
+  Layer.provideMerge(TransactionStore.layerNoDeps)
+)
 
 /** The services, the client and table names they run on (scripts use those too), and a logger. */
 export const withLogging = <E>(logging: Layer.Layer<never, E>) =>

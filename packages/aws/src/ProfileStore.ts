@@ -32,8 +32,7 @@ import * as Schema from "effect/Schema"
 import { DynamoDb, type DynamoDbError, isItemTooLarge } from "./DynamoDb.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
-import * as Transactions from "./TransactionStore.js"
-import type { UnreadableRow } from "./TransactionStore.js"
+import { TransactionStore, type UnreadableRow } from "./TransactionStore.js"
 
 /** Other writers kept changing the profile between our read and our write, past `Retry.lostRace`. */
 export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", { custId: Schema.String }) {
@@ -122,6 +121,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
     Effect.gen(function*() {
       const db = yield* DynamoDb
       const tables = yield* Tables
+      const transactions = yield* TransactionStore
       const consistentRead = {
         // The write below is conditioned on what this read saw; a stale read would only lose the race.
         ConsistentRead: true
@@ -376,14 +376,12 @@ export class ProfileStore extends Context.Service<ProfileStore, {
       const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId, readAhead?: ReadAhead) {
         // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
         return yield* settle(custId, (current, now, { avoid }) =>
-          Transactions.ofCustomer(custId).pipe(
+          transactions.ofCustomer(custId).pipe(
             Effect.flatMap((rows) =>
               spilledAmong(current, rows.flatMap((tx) => guardKey(tx) ?? []), now).pipe(
                 Effect.map((spilled) => ProfileUpdate.recount(custId, current, rows, now, AppliedLog.RETENTION_SECONDS, { spilled, avoid }))
               )
-            ),
-            Effect.provideService(DynamoDb, db),
-            Effect.provideService(Tables, tables)
+            )
           ), readAhead?.get(custId))
       })
 
@@ -391,5 +389,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
     })
   )
 
-  static readonly layer = ProfileStore.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
+  static readonly layer = ProfileStore.layerNoDeps.pipe(
+    Layer.provide(TransactionStore.layerNoDeps),
+    Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer))
+  )
 }

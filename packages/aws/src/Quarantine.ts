@@ -16,6 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
+import * as Pages from "./Pages.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
 
@@ -124,6 +125,30 @@ const NumberAttribute = Schema.Struct({ N: Schema.FiniteFromString })
 const StoredCut = Schema.Struct({ M: Schema.Struct({ Field: Schema.Struct({ S: Schema.String }), Bytes: NumberAttribute, Kept: NumberAttribute }) })
 const decodeCuts = Schema.decodeUnknownOption(Schema.Struct({ L: Schema.Array(StoredCut) }))
 
+/** One stored item as `list` returns it; a missing text attribute reads as empty, a missing id as absent. */
+const rejectedOf = (item: Pages.Item): Rejected => {
+  const s = (name: string) => item[name]?.S
+  const expires = Number(item[TTL_ATTRIBUTE]?.N)
+  const cut = Option.match(decodeCuts(item.Cut), {
+    onNone: (): Array<Cut> => (item.RawTruncated?.BOOL === true ? [{ field: "rawRecord", bytes: undefined, kept: 300_000 }] : []),
+    onSome: ({ L }) => L.map(({ M }) => ({ field: M.Field.S, bytes: M.Bytes.N, kept: M.Kept.N }))
+  })
+  return {
+    recordId: s("RecordId") ?? "",
+    rejectedAt: s("RejectedAt") ?? "",
+    expiresAt: Number.isFinite(expires) ? new Date(expires * 1000).toISOString() : undefined,
+    rawRecord: s("RawRecord") ?? "",
+    cut,
+    field: s("Field") ?? "",
+    reason: s("Reason") ?? "",
+    sequenceNumber: s("SequenceNumber"),
+    streamArn: s("StreamArn"),
+    eventId: s("EventID"),
+    custId: s("CustID"),
+    tnNum: s("TnNum")
+  }
+}
+
 export class Quarantine extends Context.Service<Quarantine, {
   /**
    * Sets one record aside; `"already"` when an earlier delivery did. Only a record stored now is
@@ -203,36 +228,10 @@ export class Quarantine extends Context.Service<Quarantine, {
       })
 
       const list = Effect.fn("Quarantine.list")(function*() {
-        const items: Array<Rejected> = []
-        let startKey: Record<string, AttributeValue> | undefined
-        do {
-          const page = yield* Retry.onTransient(db.call("Scan", (c) =>
-            c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey, ConsistentRead: true }))))
-          for (const item of page.Items ?? []) {
-            const s = (name: string) => item[name]?.S
-            const expires = Number(item[TTL_ATTRIBUTE]?.N)
-            const cut = Option.match(decodeCuts(item.Cut), {
-              onNone: (): Array<Cut> => (item.RawTruncated?.BOOL === true ? [{ field: "rawRecord", bytes: undefined, kept: 300_000 }] : []),
-              onSome: ({ L }) => L.map(({ M }) => ({ field: M.Field.S, bytes: M.Bytes.N, kept: M.Kept.N }))
-            })
-            items.push({
-              recordId: s("RecordId") ?? "",
-              rejectedAt: s("RejectedAt") ?? "",
-              expiresAt: Number.isFinite(expires) ? new Date(expires * 1000).toISOString() : undefined,
-              rawRecord: s("RawRecord") ?? "",
-              cut,
-              field: s("Field") ?? "",
-              reason: s("Reason") ?? "",
-              sequenceNumber: s("SequenceNumber"),
-              streamArn: s("StreamArn"),
-              eventId: s("EventID"),
-              custId: s("CustID"),
-              tnNum: s("TnNum")
-            })
-          }
-          startKey = page.LastEvaluatedKey
-        } while (startKey !== undefined)
-        return items.sort((a, b) => a.rejectedAt.localeCompare(b.rejectedAt))
+        const items = yield* Pages.all((startKey) =>
+          Retry.onTransient(db.call("Scan", (c) =>
+            c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey, ConsistentRead: true })))))
+        return items.map(rejectedOf).sort((a, b) => a.rejectedAt.localeCompare(b.rejectedAt))
       })
 
       const restate = Effect.fn("Quarantine.restate")(function*(recordId: string, field: string, reason: string) {

@@ -4,10 +4,13 @@
  */
 import { type AttributeValue, QueryCommand } from "@aws-sdk/client-dynamodb"
 import * as Transaction from "@dyna/core/Transaction"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { DynamoDb } from "./DynamoDb.js"
+import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
+import * as Pages from "./Pages.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
 
@@ -31,28 +34,38 @@ export const fromItem = (item: Record<string, AttributeValue>) =>
     )
   )
 
-/**
- * Every row of one customer, read strongly consistent: a recount conditioned on the profile it read
- * before must see every row written before that read.
- */
-export const ofCustomer = Effect.fn("Transactions.ofCustomer")(function*(custId: string) {
-  const db = yield* DynamoDb
-  const tables = yield* Tables
-  const rows: Array<Transaction.Transaction> = []
-  let startKey: Record<string, AttributeValue> | undefined
-  do {
-    const page = yield* Retry.onTransient(db.call("Query", (c) =>
-      c.send(
-        new QueryCommand({
-          TableName: tables.transactions,
-          KeyConditionExpression: "CustID = :c",
-          ExpressionAttributeValues: { ":c": { S: custId } },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey
-        })
-      )))
-    for (const item of page.Items ?? []) rows.push(yield* Effect.fromResult(fromItem(item)))
-    startKey = page.LastEvaluatedKey
-  } while (startKey !== undefined)
-  return rows
-})
+/** Reads CustTransactions rows: what `ProfileStore.recount`, reconcile and replay count a customer's total from. */
+export class TransactionStore extends Context.Service<TransactionStore, {
+  /**
+   * Every row of one customer, read strongly consistent: a recount conditioned on the profile it read
+   * before must see every row written before that read. The first unreadable row fails it, by name.
+   */
+  readonly ofCustomer: (custId: string) => Effect.Effect<ReadonlyArray<Transaction.Transaction>, DynamoDbError | UnreadableRow>
+}>()("dyna-elite/aws/TransactionStore") {
+  static readonly layerNoDeps = Layer.effect(
+    TransactionStore,
+    Effect.gen(function*() {
+      const db = yield* DynamoDb
+      const tables = yield* Tables
+
+      const ofCustomer = Effect.fn("TransactionStore.ofCustomer")(function*(custId: string) {
+        const items = yield* Pages.all((startKey) =>
+          Retry.onTransient(db.call("Query", (c) =>
+            c.send(
+              new QueryCommand({
+                TableName: tables.transactions,
+                KeyConditionExpression: "CustID = :c",
+                ExpressionAttributeValues: { ":c": { S: custId } },
+                ConsistentRead: true,
+                ExclusiveStartKey: startKey
+              })
+            ))))
+        return yield* Effect.forEach(items, (item) => Effect.fromResult(fromItem(item)))
+      })
+
+      return TransactionStore.of({ ofCustomer })
+    })
+  )
+
+  static readonly layer = TransactionStore.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
+}

@@ -25,7 +25,7 @@ export class DuplicateTransaction extends Schema.TaggedError<DuplicateTransactio
   }
 }
 
-export { fromItem, ofCustomer, UnreadableRow } from "@dyna/aws/TransactionStore"
+export { fromItem, UnreadableRow } from "@dyna/aws/TransactionStore"
 
 export interface Row {
   readonly custId: string

@@ -20,6 +20,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { ProfileStore } from "@dyna/aws/ProfileStore"
 import { Tables } from "@dyna/aws/Tables"
+import { TransactionStore } from "@dyna/aws/TransactionStore"
 import * as Transactions from "../Transactions.js"
 import * as Scan from "./Scan.js"
 
@@ -124,6 +125,7 @@ interface Scanned {
  */
 export const run = Effect.fn("Reconcile.run")(function*(options: Options = {}) {
   const store = yield* ProfileStore
+  const transactions = yield* TransactionStore
   const tables = yield* Tables
   const startedAt = yield* Clock.currentTimeMillis
   const settle = options.settle ?? DEFAULT_SETTLE
@@ -134,7 +136,7 @@ export const run = Effect.fn("Reconcile.run")(function*(options: Options = {}) {
   const look = (custId: CustomerId) =>
     Effect.gen(function*() {
       const profile = yield* store.get(custId)
-      const rows = yield* Transactions.ofCustomer(custId).pipe(Effect.catchTag("UnreadableRow", Effect.succeed))
+      const rows = yield* transactions.ofCustomer(custId).pipe(Effect.catchTag("UnreadableRow", Effect.succeed))
       return rows instanceof Transactions.UnreadableRow
         ? { check: Drift.unreadableCheck(custId, rows.message), rows: 0, profile: profile !== undefined } satisfies Look
         : { check: Drift.check(custId, profile, rows), rows: rows.length, profile: profile !== undefined } satisfies Look

@@ -35,6 +35,7 @@ import { ProfileStore } from "@dyna/aws/ProfileStore"
 import { Quarantine, type Rejection } from "@dyna/aws/Quarantine"
 import * as Retry from "@dyna/aws/Retry"
 import { Tables } from "@dyna/aws/Tables"
+import { TransactionStore } from "@dyna/aws/TransactionStore"
 import * as Transactions from "../Transactions.js"
 
 /** One given-up stream record and where it was read (a file and entry, an S3 object). */
@@ -155,6 +156,7 @@ export const run = Effect.fn("Replay.run")(function*<E, R>(options: Options<E, R
   const tables = yield* Tables
   const store = yield* ProfileStore
   const quarantine = yield* Quarantine
+  const transactions = yield* TransactionStore
 
   // Gather everything first: a source that cannot be read stops the run before any write.
   const quarantined = yield* quarantine.list()
@@ -192,7 +194,7 @@ export const run = Effect.fn("Replay.run")(function*<E, R>(options: Options<E, R
       ? Effect.gen(function*() {
         // What recount would write, read and decided the same way, without the write.
         const current = yield* store.get(id)
-        const rows = yield* Transactions.ofCustomer(id).pipe(Effect.provideService(DynamoDb, db), Effect.provideService(Tables, tables))
+        const rows = yield* transactions.ofCustomer(id)
         return ProfileUpdate.recount(id, current, rows, Math.floor((yield* Clock.currentTimeMillis) / 1000))
       })
       : store.recount(id)

@@ -2,12 +2,14 @@
  * A parallel Scan: the table split into `segments` that DynamoDB reads side by side, each page handed
  * to `onPage` as it arrives. What backfill, reconcile, the export and status read whole tables with.
  */
-import { type AttributeValue, DescribeTableCommand, ScanCommand, type ScanCommandInput } from "@aws-sdk/client-dynamodb"
+import { DescribeTableCommand, ScanCommand, type ScanCommandInput } from "@aws-sdk/client-dynamodb"
 import * as Effect from "effect/Effect"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
+import * as Pages from "@dyna/aws/Pages"
 import * as Retry from "@dyna/aws/Retry"
 
-export type Item = Record<string, AttributeValue>
+/** One scanned item. */
+export type Item = Pages.Item
 
 export interface Options {
   /** How many segments to read at once (DynamoDB's `TotalSegments`); 1 is a plain Scan. */
@@ -27,23 +29,17 @@ export const forEachPage = <E, R>(table: string, onPage: (items: ReadonlyArray<I
     const db = yield* DynamoDb
     const segments = Math.max(1, Math.floor(options.segments ?? 1))
     const segment = (index: number) =>
-      Effect.gen(function*() {
-        let startKey: Item | undefined
-        do {
-          const page = yield* Retry.onTransient(db.call("Scan", (c) =>
-            c.send(
-              new ScanCommand({
-                ...options.input,
-                TableName: table,
-                ConsistentRead: options.consistent ?? false,
-                ExclusiveStartKey: startKey,
-                ...(segments > 1 ? { Segment: index, TotalSegments: segments } : {})
-              })
-            )))
-          yield* onPage(page.Items ?? [])
-          startKey = page.LastEvaluatedKey
-        } while (startKey !== undefined)
-      })
+      Pages.forEach((startKey) =>
+        Retry.onTransient(db.call("Scan", (c) =>
+          c.send(
+            new ScanCommand({
+              ...options.input,
+              TableName: table,
+              ConsistentRead: options.consistent ?? false,
+              ExclusiveStartKey: startKey,
+              ...(segments > 1 ? { Segment: index, TotalSegments: segments } : {})
+            })
+          ))), onPage)
     yield* Effect.forEach(Array.from({ length: segments }, (_, i) => i), segment, { concurrency: segments, discard: true })
   })
 
