@@ -4,7 +4,6 @@ import * as Background from "@dyna/tools/local/Background"
 import * as LocalConfig from "@dyna/tools/local/LocalConfig"
 import * as LocalInvoke from "@dyna/tools/local/LocalInvoke"
 import * as LambdaFunction from "@dyna/tools/provision/Function"
-import * as Target from "@dyna/tools/Target"
 import { Tables } from "@dyna/aws/Tables"
 import * as Verify from "@dyna/tools/Verify"
 import * as Console from "effect/Console"
@@ -19,7 +18,8 @@ Runs the Jam's checks against the deployment and prints PASS or FAIL for each:
   Task 1  invokes the function with events/jam-task1.json; task1test1record must read 250 / Normal
   Task 2  inserts three purchases for a new customer into CustTransactions ($400, $350, $300) and
           waits until CustProfile shows 1050 / Elite, printing the delay it observed
-It deletes the rows it wrote. Exit code 0 only when every check passes.
+It deletes what it wrote and what the function wrote for it (rows, profile, EliteQualified event).
+Exit code 0 only when every check passes.
 
   --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)
 ${targetUsage}`
@@ -46,7 +46,7 @@ const local = Effect.gen(function*() {
 /** The AWS target: Lambda's `Invoke`; the mapping may take a while to deliver the first batch. */
 const aws = Effect.gen(function*() {
   const lambda = yield* Lambda
-  const functionName = Target.names(options).functionName
+  const functionName = Deployment.names(options.prefix).functionName
   const invoke: Verify.Invoke<unknown> = (event) => LambdaFunction.invoke(functionName, event).pipe(Effect.provideService(Lambda, lambda))
   return { invoke, notReading: undefined, task2: { timeout: "3 minutes", pollEvery: "250 millis" } } as const
 }).pipe(Effect.provide(Lambda.layer))

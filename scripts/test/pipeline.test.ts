@@ -105,11 +105,17 @@ describe("the local pipeline", () => {
     assert.isTrue(alive(runnerPid()))
   })
 
-  it("passes both Jam checks", () => {
+  it("passes both Jam checks, leaving nothing of its test customer behind", async () => {
     const result = pnpm("verify")
     assert.strictEqual(result.code, 0, `${result.stdout}\n${result.stderr}`)
     assert.match(result.stdout, /PASS {2}Task 1: task1test1record is 250 \/ Normal/)
     assert.match(result.stdout, /PASS {2}Task 2: dyna-verify-\w+ reached 1050 \/ Elite \d+ ms after the last of 3 inserts/)
+    // Not a row, a profile, a quarantined record nor an EliteQualified event (which `elite watch` would announce).
+    const left = []
+    for (const table of ["CustTransactions", "CustProfile", "CustTransactionsRejected", "CustEliteEvents"]) {
+      left.push(...(await scanAll(table)).filter((item) => JSON.stringify(item).includes("dyna-verify-")).map((item) => `${table}: ${JSON.stringify(item)}`))
+    }
+    assert.deepStrictEqual(left, [])
   })
 
   it("counts 500 rows over 50 customers exactly once", async () => {

@@ -1,9 +1,10 @@
 /**
  * The Jam's two checks, run against a deployment: Task 1 invokes the function with the acceptance
  * event and reads `task1test1record` back; Task 2 writes a new customer's purchases into
- * CustTransactions and waits for the stream to make the profile Elite. Each cleans up what it wrote.
+ * CustTransactions and waits for the stream to make the profile Elite. Each cleans up what it wrote,
+ * and what the function wrote for it: a check leaves nothing behind.
  */
-import { DeleteItemCommand } from "@aws-sdk/client-dynamodb"
+import { type AttributeValue, DeleteItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -35,6 +36,33 @@ const deleteProfile = (custId: string) =>
     yield* Retry.onTransient(
       db.call("DeleteItem", (c) => c.send(new DeleteItemCommand({ TableName: tables.profiles, Key: { CustID: { S: custId } } })))
     )
+  })
+
+/**
+ * Deletes every CustEliteEvents item of a customer: its EliteQualified events and, for a hot customer,
+ * the applied-log pages kept under negative ProfileVersion keys. Otherwise `elite events` and `elite
+ * watch` would announce a test customer who no longer exists.
+ */
+export const deleteEvents = (custId: string) =>
+  Effect.gen(function*() {
+    const db = yield* DynamoDb
+    const tables = yield* Tables
+    let start: Record<string, AttributeValue> | undefined
+    do {
+      const page = yield* Retry.onTransient(db.call("Query", (c) =>
+        c.send(new QueryCommand({
+          TableName: tables.events,
+          KeyConditionExpression: "CustID = :c",
+          ExpressionAttributeValues: { ":c": { S: custId } },
+          ProjectionExpression: "CustID, ProfileVersion",
+          ConsistentRead: true,
+          ...(start === undefined ? {} : { ExclusiveStartKey: start })
+        }))
+      ))
+      yield* Effect.forEach(page.Items ?? [], (key) =>
+        Retry.onTransient(db.call("DeleteItem", (c) => c.send(new DeleteItemCommand({ TableName: tables.events, Key: key })))), { discard: true })
+      start = page.LastEvaluatedKey
+    } while (start !== undefined)
   })
 
 const shown = (profile: { readonly totalTnValue: number; readonly custStatus: string } | undefined) =>
@@ -92,7 +120,7 @@ export const task2 = (options: Task2Options) =>
     )
     const delay = (yield* Clock.currentTimeMillis) - insertedAt
     const last = Option.isSome(seen) ? seen.value : yield* store.get(custId)
-    yield* Effect.ignore(Effect.all([Transactions.remove(items), deleteProfile(custId)]))
+    yield* Effect.ignore(Effect.all([Transactions.remove(items), deleteProfile(custId), deleteEvents(custId)], { mode: "result" }))
     return {
       name: "Task 2",
       passed: Option.isSome(seen),

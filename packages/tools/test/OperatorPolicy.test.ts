@@ -103,7 +103,20 @@ const commands: ReadonlyArray<readonly [IamCheck.Service, string, Record<string,
   ["dynamodb", "DeleteItemCommand", { TableName: names.profiles, Key: { CustID: { S: "c" } } }]
 ]
 
-const requests = commands.flatMap(([service, command, input]) => IamCheck.sdkCallToIam(service, command, input, at, names.functionName))
+/** verify: its test customer's CustEliteEvents items, read and removed; DynamoDB names the partition key they touch. */
+const verifyEvents: ReadonlyArray<IamCheck.IamRequest> = [
+  { action: "dynamodb:Query", resource: tableArn(names.events), context: { "dynamodb:LeadingKeys": ["dyna-verify-1a2b3c4d"] } },
+  {
+    action: "dynamodb:DeleteItem",
+    resource: tableArn(names.events),
+    context: { "dynamodb:LeadingKeys": ["dyna-verify-1a2b3c4d"], "dynamodb:Attributes": ["CustID", "ProfileVersion"] }
+  }
+]
+
+const requests = [
+  ...commands.flatMap(([service, command, input]) => IamCheck.sdkCallToIam(service, command, input, at, names.functionName)),
+  ...verifyEvents
+]
 
 describe("the operator's IAM policy", () => {
   it("names only actions that exist, each on a resource of its type", async () => {
@@ -133,7 +146,8 @@ describe("the operator's IAM policy", () => {
       { action: "dynamodb:UpdateTable", resource: otherTable },
       { action: "dynamodb:UpdateItem", resource: tableArn(names.profiles), context: { "dynamodb:Attributes": ["CustID", "Email"] } },
       { action: "dynamodb:UpdateItem", resource: tableArn(names.transactions), context: { "dynamodb:Attributes": ["CustID", "TnValue"] } },
-      { action: "dynamodb:DeleteItem", resource: tableArn(names.events), context: { "dynamodb:Attributes": ["CustID"] } },
+      { action: "dynamodb:DeleteItem", resource: tableArn(names.events), context: { "dynamodb:Attributes": ["CustID"], "dynamodb:LeadingKeys": ["c"] } },
+      { action: "dynamodb:Query", resource: tableArn(names.events), context: { "dynamodb:LeadingKeys": ["c"] } },
       { action: "iam:PutRolePolicy", resource: `arn:aws:iam::${at.account}:role/Admin` },
       { action: "iam:DeleteRole", resource: `arn:aws:iam::${at.account}:role/JamRole` },
       { action: "iam:AttachRolePolicy", resource: roleArn },

@@ -78,6 +78,10 @@ export const document = (
       }),
       // elite events and watch read promotions; a recount that promotes writes one.
       allow("EliteEvents", dynamo(["Scan", "PutItem"]), [table(names.events)]),
+      // verify removes what its test customer left there (its event, any applied-log pages), and no one else's.
+      allow("VerifyEvents", dynamo(["Query", "DeleteItem"]), [table(names.events)], {
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["dyna-verify-*"] }
+      }),
       // status counts what was set aside.
       allow("Rejected", dynamo(["Scan"]), [table(names.rejected)]),
       // provision and teardown: our role and its inline policy (tags at creation are TagRole).
