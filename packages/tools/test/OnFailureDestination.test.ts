@@ -20,9 +20,10 @@ import * as Deployment from "@dyna/aws/Deployment"
 import * as OnFailureDestination from "../src/provision/OnFailureDestination.js"
 import type { Change } from "../src/provision/Step.js"
 import { S3 } from "../src/clients/S3.js"
+import * as FakeAccount from "./support/FakeAccount.js"
 import * as FakeS3 from "./support/FakeS3.js"
 
-const { REGION, ACCOUNT } = FakeS3
+const { REGION, ACCOUNT } = FakeAccount
 const bucket = Deployment.onFailureBucketName("", { partition: "aws", region: REGION, account: ACCOUNT })
 const arn = `arn:aws:s3:::${bucket}`
 // The deployment's owner tag, as Deployment makes it for a region and prefix.
@@ -115,7 +116,7 @@ describe("OnFailureDestination.ensure", () => {
   })
 
   it("sends no LocationConstraint in us-east-1, S3's default location", async () => {
-    const inUsEast1 = Layer.succeed(S3, S3.fromClient(new S3Client({ region: "us-east-1", credentials: FakeS3.credentials })))
+    const inUsEast1 = Layer.succeed(S3, S3.fromClient(new S3Client({ region: "us-east-1", credentials: FakeAccount.credentials })))
     await Effect.runPromise(
       OnFailureDestination.ensure(bucket, owner).pipe(Effect.flatMap((c) => c.apply ?? Effect.die("no apply")), Effect.provide(inUsEast1))
     )

@@ -3,7 +3,8 @@
  * buckets (tags, public access block, encryption, policy, lifecycle) and their objects, so a step sees
  * what earlier steps did. Answers and faults are S3's own: a missing setting is its `NoSuch…` error, a
  * bucket of another account answers HeadBucket with 403 and CreateBucket with BucketAlreadyExists.
- * Listings come two to a page, so a caller that reads only the first page misses something.
+ * Listings come two to a page, so a caller that reads only the first page misses something. It is the S3
+ * of the same account (`FakeAccount`): `FakeAws.account` seeds its buckets and shares its faults.
  */
 import {
   BucketAlreadyExists,
@@ -59,14 +60,10 @@ import {
 import { mockClient } from "aws-sdk-client-mock"
 import * as Layer from "effect/Layer"
 import { S3 } from "../../src/clients/S3.js"
-
-export const REGION = "eu-west-1"
-export const ACCOUNT = "123456789012"
+import { credentials, type Faults, faults, PAGE_SIZE, REGION } from "./FakeAccount.js"
 
 // Mocked once per test file, on the client class: any S3 client built anywhere is mocked, none reaches AWS.
 export const s3 = mockClient(S3Client)
-
-export const credentials = { accessKeyId: "AKIAFAKEFAKEFAKE", secretAccessKey: "fake" }
 
 /** Our S3 service over a real SDK client (mocked above), in `REGION`. */
 export const service = Layer.succeed(S3, S3.fromClient(new S3Client({ region: REGION, credentials })))
@@ -99,17 +96,13 @@ export interface BucketSeed {
 /** The buckets of the pretend account (and the foreign ones it can run into), by name. */
 export const buckets = new Map<string, Bucket>()
 
-const faults = new Map<string, Array<Error>>()
+/** The faults of the account S3 was last reset into. */
+let injecting: Faults = faults()
 
 /** Makes the command's next calls reject with these errors, in order, before it behaves again. */
-export const failNext = (command: string, ...errors: ReadonlyArray<Error>) => {
-  faults.set(command, [...(faults.get(command) ?? []), ...errors])
-}
+export const failNext = (command: string, ...errors: ReadonlyArray<Error>) => injecting.failNext(command, ...errors)
 
-const injected = (command: string) => {
-  const error = faults.get(command)?.shift()
-  if (error !== undefined) throw error
-}
+const injected = (command: string) => injecting.injected(command)
 
 /** An S3 error of that name and status, as the SDK throws it for names it has no class for. */
 export const s3Error = (name: string, status: number, message = name) =>
@@ -127,13 +120,11 @@ const body = (text: string): NonNullable<GetObjectCommandOutput["Body"]> => {
   })
 }
 
-const PAGE_SIZE = 2
-
-/** Empties the model, seeds it, and installs the handlers. */
-export const reset = (seed: { readonly buckets?: ReadonlyArray<BucketSeed> } = {}) => {
+/** Empties the model, seeds it, and installs the handlers; faults come from `account`'s, or S3's own. */
+export const reset = (seed: { readonly buckets?: ReadonlyArray<BucketSeed> } = {}, account: Faults = faults()) => {
   s3.reset()
   buckets.clear()
-  faults.clear()
+  injecting = account
   for (const b of seed.buckets ?? []) {
     buckets.set(b.name, {
       foreign: b.foreign ?? false,
