@@ -6,6 +6,7 @@ import * as BatchResult from "@dyna/core/BatchResult"
 import * as Plan from "@dyna/core/Plan"
 import * as StreamRecord from "@dyna/core/StreamRecord"
 import type { Transaction } from "@dyna/core/Transaction"
+import * as Verdict from "@dyna/core/Verdict"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -47,9 +48,32 @@ const short = (value: string | undefined) =>
 
 const decodeEvent = Schema.decodeUnknownResult(StreamRecord.Event)
 
-/** What names a decoded record in the quarantine: its transaction's keys, and its stream and sequence number. */
-const identity = (tx: Transaction, raw: unknown) =>
-  ({ custId: tx.custId, tnNum: tx.tnNum, sequenceNumber: tx.sequenceNumber, streamArn: StreamRecord.identify(raw).streamArn })
+/**
+ * A decoded transaction that keeps the stream record it came from. The planner and the store hand back
+ * the very transactions they are given, so one set aside later is stored as it arrived.
+ */
+interface Received extends Transaction {
+  readonly record: unknown
+}
+
+/** The stream record a transaction was decoded from (every transaction of a batch is `Received`). */
+const recordOf = (tx: Transaction): unknown => ("record" in tx ? tx.record : undefined)
+
+/**
+ * A decoded record as the quarantine keeps it: its transaction's keys, its stream and sequence number,
+ * and why (the core's verdict), beside the record itself.
+ */
+const rejectionOf = (tx: Transaction, verdict: Verdict.Quarantine): readonly [Rejection, unknown] => {
+  const record = recordOf(tx)
+  return [{
+    custId: tx.custId,
+    tnNum: tx.tnNum,
+    sequenceNumber: tx.sequenceNumber,
+    streamArn: StreamRecord.identify(record).streamArn,
+    field: verdict.field,
+    reason: verdict.reason
+  }, record]
+}
 
 /**
  * Handles one invocation's event. Fails only with `UnreportableFailure` (a record that must be retried
@@ -94,6 +118,12 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
       Effect.map(total)
     )
 
+  /** Carries out the core's verdict on records: into the quarantine, or (after `onRetry`) delivered again. */
+  const carryOut = (verdict: Verdict.Verdict, txs: ReadonlyArray<Transaction>, onRetry: Effect.Effect<void>): Effect.Effect<Tally> =>
+    verdict._tag === "Quarantine"
+      ? setAsideAll(txs.map((tx) => rejectionOf(tx, verdict)))
+      : onRetry.pipe(Effect.as({ ...nothing, failed: txs.map((tx) => tx.sequenceNumber) }))
+
   const envelope = decodeEvent(event)
   if (Result.isFailure(envelope)) {
     // Nothing to apply and nothing to retry; keep the event itself where an operator can see it.
@@ -102,16 +132,15 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   }
 
   // Pure: decode each record alone, then plan the good ones.
-  const rawOf = new Map<Transaction, unknown>()
   const changes: Array<StreamRecord.Change> = []
   const malformed: Array<readonly [Rejection, unknown]> = []
   for (const raw of envelope.success.Records) {
     const result = StreamRecord.decode(raw)
     if (Result.isFailure(result)) malformed.push([result.failure, raw])
+    else if (result.success._tag === "Skipped") changes.push(result.success)
     else {
-      changes.push(result.success)
-      // The planner hands back these same Transaction objects, so each can find its raw record again.
-      if (result.success._tag === "Insert") rawOf.set(result.success.transaction, raw)
+      const received: Received = { ...result.success.transaction, record: raw }
+      changes.push({ _tag: "Insert", transaction: received })
     }
   }
   const plan = Plan.make(changes)
@@ -126,11 +155,11 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
               yield* Effect.logWarning("applied unguarded: no TnNum or SequenceNumber to recognise a repeat by")
                 .pipe(Effect.annotateLogs({ custId: tx.custId, tnValue: tx.tnValue }))
             }
-            const overflowing = yield* setAsideAll(update.overflowing.map((tx) => [{
-              ...identity(tx, rawOf.get(tx)),
-              field: "TnValue",
-              reason: `TnValue: ${tx.tnValue} would take TotalTnValue past 2^53 - 1, where sums stop being exact`
-            }, rawOf.get(tx)]))
+            const overflowing = yield* Effect.forEach(
+              update.overflowing,
+              (tx) => carryOut(Verdict.of({ _tag: "Overflow", tnValue: tx.tnValue }), [tx], Effect.void),
+              { concurrency: CONCURRENCY }
+            ).pipe(Effect.map(total))
             return add(overflowing, {
               ...nothing,
               applied: update.applied.length,
@@ -138,21 +167,19 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
               unguarded: update.unguarded.length
             })
           }),
+        // A profile at fault stays at fault: the records wait in quarantine. A race or DynamoDB may pass.
         onFailure: (error) =>
-          error._tag === "UnreadableProfile" || error._tag === "ProfileTooLarge"
-            // The profile, not the record, is at fault; no retry mends it, so the records wait in quarantine.
-            ? setAsideAll(records.map((tx) => [
-              { ...identity(tx, rawOf.get(tx)), field: `CustProfile.${error._tag === "UnreadableProfile" ? error.field : "AppliedTn"}`, reason: error.message },
-              rawOf.get(tx)
-            ]))
-            : Effect.logError("customer update failed; records will be delivered again").pipe(
+          carryOut(
+            Verdict.of(error),
+            records,
+            Effect.logError("customer update failed; records will be delivered again").pipe(
               Effect.annotateLogs({
                 custId: customer.custId,
                 tnNums: customer.transactions.map((tx) => tx.tnNum ?? null),
                 error: error.message
-              }),
-              Effect.as({ ...nothing, failed: records.map((tx) => tx.sequenceNumber) })
+              })
             )
+          )
       })
     )
   }
