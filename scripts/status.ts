@@ -1,6 +1,7 @@
 import { DynamoDbStreams } from "@dyna/tools/clients/DynamoDbStreams"
 import { Lambda } from "@dyna/tools/clients/Lambda"
 import * as Status from "@dyna/tools/ops/Status"
+import * as StatusScreen from "@dyna/tools/ops/StatusScreen"
 import * as Target from "@dyna/tools/Target"
 import * as Effect from "effect/Effect"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
@@ -36,7 +37,7 @@ const gather = options.target === "local"
 const report = await runScript(gather.pipe(Effect.provide(DynamoDbStreams.layer)), options)
 console.log(
   values.json === true
-    ? JSON.stringify({ ...report, summary: Status.summary(report) }, null, 2)
-    : `${Status.render(report)}\n${Status.summary(report)}`
+    ? JSON.stringify({ ...report, summary: StatusScreen.summary(report) }, null, 2)
+    : `${StatusScreen.render(report)}\n${StatusScreen.summary(report)}`
 )
 process.exitCode = report.attention.length === 0 ? 0 : 1

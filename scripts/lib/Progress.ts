@@ -2,6 +2,7 @@
  * One line of progress for long operations (backfill, reconcile), on stderr: redrawn in place on a
  * terminal, a plain line every few seconds in logs. Never on stdout, which carries data such as CSV.
  */
+import * as Format from "@dyna/tools/Format"
 
 /** What a progress line shows. */
 export interface State {
@@ -35,21 +36,11 @@ export interface Progress {
   readonly finish: () => void
 }
 
-const whole = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
-const oneDecimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 })
-
-const pad = (n: number) => String(n).padStart(2, "0")
-
-/** `4s`, `2m05s`, `1h02m`: as precise as a glance needs. */
-export const formatDuration = (millis: number): string => {
-  const seconds = Math.max(0, Math.round(millis / 1000))
-  if (seconds < 60) return `${seconds}s`
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${pad(seconds % 60)}s`
-  return `${Math.floor(seconds / 3600)}h${pad(Math.floor((seconds % 3600) / 60))}m`
-}
+/** `4s`, `2m05s`, `1h02m`: the progress line's ETA, and how long a watch ran (`Format.compactDuration`). */
+export const formatDuration = Format.compactDuration
 
 // A slow operation's "0 rows/s" would hide that it is moving at all.
-const formatRate = (perSecond: number) => (perSecond < 10 ? oneDecimal : whole).format(perSecond)
+const formatRate = (perSecond: number) => (perSecond < 10 ? Format.decimal : Format.number)(perSecond)
 
 /** The progress line, without control characters: `backfill [###---] 1,234/4,000 rows  31%  812 rows/s  ETA 3s`. */
 export const render = (state: State, width = 30): string => {
@@ -59,7 +50,7 @@ export const render = (state: State, width = 30): string => {
   const rateField = rate === undefined ? [] : [`${formatRate(rate)} ${unit}/s`]
   // Once done passes an approximate total, a bar, percent or ETA would be wrong: the count is all we know.
   if (total === undefined || total <= 0 || done > total) {
-    return [`${label} ${whole.format(done)} ${unit}`, ...rateField].join("  ")
+    return [`${label} ${Format.number(done)} ${unit}`, ...rateField].join("  ")
   }
   const fraction = done / total
   const filled = Math.min(width, Math.max(0, Math.floor(fraction * width)))
@@ -67,7 +58,7 @@ export const render = (state: State, width = 30): string => {
   const percent = done < total ? Math.min(99, Math.round(fraction * 100)) : 100
   const eta = rate !== undefined && done < total ? [`ETA ${formatDuration(((total - done) / rate) * 1000)}`] : []
   const bar = `[${"#".repeat(filled)}${"-".repeat(width - filled)}]`
-  return [`${label} ${bar} ${whole.format(done)}/${whole.format(total)} ${unit}`, `${percent}%`, ...rateField, ...eta]
+  return [`${label} ${bar} ${Format.number(done)}/${Format.number(total)} ${unit}`, `${percent}%`, ...rateField, ...eta]
     .join("  ")
 }
 

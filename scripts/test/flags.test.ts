@@ -1,6 +1,6 @@
 import { assert, describe, it } from "vitest"
 import * as Flags from "../lib/Flags.js"
-import * as Format from "../lib/Format.js"
+import * as Format from "@dyna/tools/Format"
 
 const problemOf = <A>(checked: Flags.Checked<A>) => (checked.ok ? undefined : checked.problem)
 const valueOf = <A>(checked: Flags.Checked<A>) => (checked.ok ? checked.value : assert.fail(checked.problem))

@@ -27,6 +27,7 @@ import * as OnFailure from "../src/local/OnFailure.js"
 import * as Runner from "../src/local/Runner.js"
 import * as RunnerProcess from "../src/local/RunnerProcess.js"
 import * as Status from "../src/ops/Status.js"
+import * as StatusScreen from "../src/ops/StatusScreen.js"
 import { ensureTable, profilesTable, transactionsTable } from "../src/provision/TableSteps.js"
 import { Tables } from "@dyna/aws/Tables"
 import * as DynamoLocal from "../../aws/test/support/DynamoLocal.js"
@@ -198,8 +199,8 @@ describe("Status on the local stack", () => {
     assert.deepInclude(report.lag, { _tag: "Measured", waiting: 3, capped: false, resolutionMillis: 60_000 })
     assert.isAtMost(report.lag._tag === "Measured" ? report.lag.oldestAgeMillis ?? -1 : -1, 70_000)
     assert.deepStrictEqual(report.attention, ["the local runner is not running, so nothing reads the stream — run `pnpm provision`"])
-    assert.strictEqual(Status.summary(report), "ATTENTION: the local runner is not running, so nothing reads the stream — run `pnpm provision`.")
-    const screen = lines(Status.render(report))
+    assert.strictEqual(StatusScreen.summary(report), "ATTENTION: the local runner is not running, so nothing reads the stream — run `pnpm provision`.")
+    const screen = lines(StatusScreen.render(report))
     assert.include(screen, "Mapping      local runner not running")
     assert.match(screen.find((l) => l.startsWith("Lag")) ?? "", /^Lag {10}up to \d+ (ms|s) \(3 records waiting; DynamoDB Local stamps records to the minute\)$/)
   })
@@ -215,8 +216,8 @@ describe("Status on the local stack", () => {
     assert.deepStrictEqual(report.lag, { _tag: "Measured", waiting: 0, capped: false, oldestAgeMillis: undefined, resolutionMillis: 60_000 })
     assert.deepInclude(report.mapping, { _tag: "LocalRunner", pid: process.pid, streamArn, stale: false })
     assert.deepStrictEqual(report.attention, [])
-    assert.strictEqual(Status.summary(report), "OK: runner running, lag 0 ms, 2 Elite, 2 quarantined.")
-    const screen = lines(Status.render(report))
+    assert.strictEqual(StatusScreen.summary(report), "OK: runner running, lag 0 ms, 2 Elite, 2 quarantined.")
+    const screen = lines(StatusScreen.render(report))
     assert.strictEqual(screen[0], `Dyna Elite status — local (DynamoDB Local at ${DynamoLocal.endpoint()})`)
     assert.strictEqual(screen[1], `Tables       ${names.transactions} 3 · ${names.profiles} 4 · ${names.rejected} 2 · ${names.events} 1`)
     assert.strictEqual(screen[2], `Stream       ${names.transactions} NEW_IMAGE, ENABLED, 1 shard`)
@@ -239,7 +240,7 @@ describe("Status on the local stack", () => {
     }))
     const report = await gather(names, onFailureHome)
     assert.deepInclude(report.onFailure, { _tag: "Counted", records: 2, batches: 1 })
-    assert.include(Status.render(report), `On-failure 2 record(s) in 1 batch (${runnerFile(onFailureHome, "on-failure.jsonl")})`)
+    assert.include(StatusScreen.render(report), `On-failure 2 record(s) in 1 batch (${runnerFile(onFailureHome, "on-failure.jsonl")})`)
   })
 
   it("a runner that stopped reporting, and records that have waited minutes, need attention", async () => {
@@ -253,8 +254,8 @@ describe("Status on the local stack", () => {
       `the local runner (pid ${process.pid}) has not reported for N min — see \`pnpm local:logs\``,
       "records have waited over N min on the stream — see `pnpm local:logs`"
     ])
-    assert.match(Status.summary(report), /^ATTENTION: the local runner \(pid \d+\) has not reported for 3 min/)
-    assert.include(Status.render(report), `Mapping      local runner pid ${process.pid}, not reporting;`)
+    assert.match(StatusScreen.summary(report), /^ATTENTION: the local runner \(pid \d+\) has not reported for 3 min/)
+    assert.include(StatusScreen.render(report), `Mapping      local runner pid ${process.pid}, not reporting;`)
   })
 
   it("a runner whose process is gone shows its last report and is not running", async () => {
@@ -262,7 +263,7 @@ describe("Status on the local stack", () => {
     const report = await gather(names, home)
     assert.deepInclude(report.mapping, { pid: undefined })
     assert.include(report.attention, "the local runner is not running, so nothing reads the stream — run `pnpm provision`")
-    assert.include(lines(Status.render(report)), "Mapping      local runner not running (last report 42 s ago: 2 batches, 3 records delivered)")
+    assert.include(lines(StatusScreen.render(report)), "Mapping      local runner not running (last report 42 s ago: 2 batches, 3 records delivered)")
   })
 
   it("a runner reading a replaced stream needs attention", async () => {
@@ -292,7 +293,7 @@ describe("Status on an unfinished local stack", () => {
       `${bare.transactions} has no stream — run \`pnpm provision\``,
       "the local runner is not running, so nothing reads the stream — run `pnpm provision`"
     ])
-    const screen = lines(Status.render(report))
+    const screen = lines(StatusScreen.render(report))
     assert.include(screen, `Tables       ${bare.transactions} 0 · ${bare.profiles} 0 · ${bare.rejected} missing · ${bare.events} missing`)
     assert.include(screen, `Stream       ${bare.transactions}: no stream`)
     assert.include(screen, "Lag          no stream to measure")
@@ -307,21 +308,6 @@ describe("Status on an unfinished local stack", () => {
     )
     const error = await Effect.runPromise(Effect.flip(Status.local().pipe(Effect.provide(layer))))
     assert.match(error.message, /^DynamoDB is not reachable at http:\/\/127\.0\.0\.1:1 .*run `pnpm provision`$/)
-  })
-})
-
-describe("Status.duration", () => {
-  it("says a duration as a glance needs it", () => {
-    assert.deepStrictEqual([0, 850, 1_000, 59_999, 60_000, 3_599_000, 3_600_000, 7_500_000].map(Status.duration), [
-      "0 ms",
-      "850 ms",
-      "1 s",
-      "59 s",
-      "1 min",
-      "59 min",
-      "1 h 00 min",
-      "2 h 05 min"
-    ])
   })
 })
 
@@ -436,7 +422,7 @@ describe("Status on AWS", () => {
       ExpressionAttributeValues: { ":threshold": { N: "1000" } }
     })
 
-    const screen = lines(Status.render(report))
+    const screen = lines(StatusScreen.render(report))
     assert.strictEqual(screen[0], `Dyna Elite status — aws (account ${FakeAws.ACCOUNT}, ${FakeAws.REGION})`)
     assert.strictEqual(
       screen[1],
@@ -447,7 +433,7 @@ describe("Status on AWS", () => {
     assert.include(screen, "Mapping      m-1 Enabled (User action), last result OK, batch size 100")
     assert.include(screen, `Lag          not measured here: see the IteratorAge metric of ${fn} in CloudWatch (AWS/Lambda)`)
     assert.include(screen, "Quarantined  1 record(s)   On-failure no destination configured (records given up on are dropped)")
-    assert.strictEqual(Status.summary(report), "OK: mapping Enabled, lag: see IteratorAge in CloudWatch, 2 Elite, 1 quarantined.")
+    assert.strictEqual(StatusScreen.summary(report), "OK: mapping Enabled, lag: see IteratorAge in CloudWatch, 2 Elite, 1 quarantined.")
   })
 
   it("a Disabled mapping and a processing problem need attention", async () => {
@@ -459,7 +445,7 @@ describe("Status on AWS", () => {
       "event source mapping m-1 is Disabled (User action) — run `pnpm provision --target aws`",
       "event source mapping m-1 reports PROBLEM: Function call failed — check the function's role can read the stream"
     ])
-    assert.match(Status.summary(report), /^ATTENTION: event source mapping m-1 is Disabled/)
+    assert.match(StatusScreen.summary(report), /^ATTENTION: event source mapping m-1 is Disabled/)
   })
 
   it("a mapping left on a replaced stream, and none on the current one", async () => {
@@ -470,7 +456,7 @@ describe("Status on AWS", () => {
       `no event source mapping from the stream to ${fn} — run \`pnpm provision --target aws\``,
       `1 mapping(s) of ${fn} read a replaced stream — run \`pnpm provision --target aws\``
     ])
-    assert.include(Status.render(report), "Mapping      old Enabled, last result none yet, batch size 100, on a replaced stream")
+    assert.include(StatusScreen.render(report), "Mapping      old Enabled, last result none yet, batch size 100, on a replaced stream")
   })
 
   it("the Jam's account before provisioning: a KEYS_ONLY stream, missing tables, its Python function", async () => {
@@ -494,7 +480,7 @@ describe("Status on AWS", () => {
     serveScans({})
     const missing = await gatherAws()
     assert.deepStrictEqual(missing.attention, [`function ${fn} does not exist — run \`pnpm provision --target aws\``])
-    assert.include(lines(Status.render(missing)), `Function     ${fn} missing`)
+    assert.include(lines(StatusScreen.render(missing)), `Function     ${fn} missing`)
 
     const fake = deployed()
     fake.failAlways("GetFunction", () =>
