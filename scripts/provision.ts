@@ -4,7 +4,6 @@ import * as AwsSteps from "@dyna/tools/provision/AwsSteps"
 import { localSteps } from "@dyna/tools/provision/LocalSteps"
 import * as OperatorPolicy from "@dyna/tools/provision/OperatorPolicy"
 import * as Run from "@dyna/tools/provision/Run"
-import * as Target from "@dyna/tools/Target"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { confirmLayer, planFlag, planUsage, yesFlag, yesUsage } from "./lib/Changes.js"
@@ -51,7 +50,7 @@ const { values } = parse(usage, {
 })
 const options = targetOf(usage, values)
 const quarantineDays = orExit(usage, wholeNumber("quarantine-days", values["quarantine-days"], { min: 1, max: 3650 }, Deployment.defaultFunctionOptions.quarantineDays))
-const names = Target.names(options)
+const names = Deployment.names(options.prefix)
 
 const printPolicy = (location: Deployment.Location) =>
   Console.log(OperatorPolicy.render(OperatorPolicy.document(location, names)))

@@ -1,8 +1,8 @@
+import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDbStreams } from "@dyna/tools/clients/DynamoDbStreams"
 import { Lambda } from "@dyna/tools/clients/Lambda"
 import * as Status from "@dyna/tools/ops/Status"
 import * as StatusScreen from "@dyna/tools/ops/StatusScreen"
-import * as Target from "@dyna/tools/Target"
 import * as Effect from "effect/Effect"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
@@ -32,7 +32,7 @@ const options = targetOf(usage, values)
 
 const gather = options.target === "local"
   ? Status.local()
-  : Status.aws(Target.names(options).functionName).pipe(Effect.provide(Lambda.layer))
+  : Status.aws(Deployment.names(options.prefix).functionName).pipe(Effect.provide(Lambda.layer))
 
 const report = await runScript(gather.pipe(Effect.provide(DynamoDbStreams.layer)), options)
 console.log(

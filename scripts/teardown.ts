@@ -1,9 +1,9 @@
+import * as Deployment from "@dyna/aws/Deployment"
 import * as Caller from "@dyna/tools/Caller"
 import * as AwsTeardown from "@dyna/tools/provision/AwsTeardown"
 import { localTeardownSteps } from "@dyna/tools/provision/LocalTeardown"
 import * as Run from "@dyna/tools/provision/Run"
 import type { Step } from "@dyna/tools/provision/Step"
-import * as Target from "@dyna/tools/Target"
 import * as Effect from "effect/Effect"
 import { confirmLayer, planFlag, planUsage, yesFlag, yesUsage } from "./lib/Changes.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
@@ -47,7 +47,7 @@ if (options.target === "local") {
   await runScript(
     Effect.gen(function*() {
       const location = yield* Caller.Caller
-      return yield* run(AwsTeardown.awsTeardownSteps({ names: Target.names(options), location }, removal))
+      return yield* run(AwsTeardown.awsTeardownSteps({ names: Deployment.names(options.prefix), location }, removal))
     }).pipe(Effect.provide(AwsTeardown.layer), Effect.provide(confirmLayer(values.yes))),
     options
   )

@@ -8,6 +8,7 @@ import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDbStreams } from "@dyna/tools/clients/DynamoDbStreams"
 import * as Handler from "@dyna/aws/Handler"
 import * as Runner from "@dyna/tools/local/Runner"
+import * as RunnerProgress from "@dyna/tools/local/RunnerProgress"
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda"
 import * as Cause from "effect/Cause"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -28,7 +29,7 @@ export interface Pipeline {
   /** Resolves with `performance.now()` at the moment `handled()` reached `count`; rejects after `timeoutMillis` or if the runner stops. */
   readonly handledReach: (count: number, timeoutMillis: number) => Promise<number>
   /** The runner's own progress. */
-  readonly progress: () => Runner.Progress
+  readonly progress: () => RunnerProgress.Progress
   /** Resolves once the runner reads every shard of the stream and has caught up with it. */
   readonly ready: (timeoutMillis: number) => Promise<void>
   /** Stops the runner, releases the handler and removes the temporary files. */
@@ -59,14 +60,14 @@ export const start = (endpoint: string, names: Deployment.TableNames, streamArn:
     return response
   }
 
-  const progress = Effect.runSync(Runner.makeProgress)
+  const progress = Effect.runSync(RunnerProgress.make)
   const streams = DynamoDbStreams.layer.pipe(
     Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: endpoint })))
   )
   const fiber = Effect.runFork(
     Runner.run({
       streamArn,
-      settings: Deployment.mapping,
+      settings: Deployment.mappingSettings,
       invoke,
       checkpointFile: join(dir, "checkpoints.json"),
       onFailureFile: join(dir, "on-failure.jsonl"),

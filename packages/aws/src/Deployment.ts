@@ -3,17 +3,15 @@
  * mapping's. The AWS target sends these; the local runner obeys the same mapping settings.
  */
 import * as Schema from "effect/Schema"
+import * as Tables from "./Tables.js"
 
-/** The Jam's names; `--prefix` puts a prefix before each of them for other environments. */
+/** The Jam's function name (its tables' are `Tables.jamTableNames`); `--prefix` puts a prefix before each for other environments. */
 export const DEFAULT_FUNCTION_NAME = "JAM_Lambda_Exec_Function_EDIT_THIS"
 
-export interface Names {
+/** Every resource name of one deployment: its tables, function, role and policy. */
+export interface Names extends TableNames {
   /** What `--prefix` put before every name ("" for the Jam's names). */
   readonly prefix: string
-  readonly transactions: string
-  readonly profiles: string
-  readonly rejected: string
-  readonly events: string
   readonly functionName: string
   /** The role we create when the function does not exist yet (an adopted function keeps its own). */
   readonly roleName: string
@@ -21,12 +19,13 @@ export interface Names {
   readonly policyName: string
 }
 
+/** The names of the deployment `--prefix` names: the Jam's with the prefix before each (the Jam's own for ""). */
 export const names = (prefix = ""): Names => ({
   prefix,
-  transactions: `${prefix}CustTransactions`,
-  profiles: `${prefix}CustProfile`,
-  rejected: `${prefix}CustTransactionsRejected`,
-  events: `${prefix}CustEliteEvents`,
+  transactions: `${prefix}${Tables.jamTableNames.transactions}`,
+  profiles: `${prefix}${Tables.jamTableNames.profiles}`,
+  rejected: `${prefix}${Tables.jamTableNames.rejected}`,
+  events: `${prefix}${Tables.jamTableNames.events}`,
   functionName: `${prefix}${DEFAULT_FUNCTION_NAME}`,
   roleName: `${prefix}DynaEliteFunctionRole`,
   policyName: "DynaEliteStreamAndTables"
@@ -88,14 +87,15 @@ export const functionEnvironment = (n: TableNames, options: FunctionOptions = de
   QUARANTINE_DAYS: String(options.quarantineDays)
 })
 
-export type TableNames = Pick<Names, "transactions" | "profiles" | "rejected" | "events">
+/** The four table names, as `Tables` defines them; kept under this name for what reads a deployment's names. */
+export type TableNames = Tables.TableNames
 
-/** The table names as the configuration variables `Tables` reads. */
+/** The table names as the configuration variables `Tables` reads (`Tables.variables`). */
 export const tableEnvironment = (n: TableNames): Readonly<Record<string, string>> => ({
-  TRANSACTIONS_TABLE: n.transactions,
-  PROFILES_TABLE: n.profiles,
-  REJECTED_TABLE: n.rejected,
-  ELITE_EVENTS_TABLE: n.events
+  [Tables.variables.transactions]: n.transactions,
+  [Tables.variables.profiles]: n.profiles,
+  [Tables.variables.rejected]: n.rejected,
+  [Tables.variables.events]: n.events
 })
 
 /** Every table, in the order provision makes them. */
@@ -124,7 +124,8 @@ export const MappingSettings = Schema.Struct({
 })
 export type MappingSettings = typeof MappingSettings.Type
 
-export const mapping: MappingSettings = {
+/** The settings the event source mapping is deployed with on AWS, and the local runner obeys. */
+export const mappingSettings: MappingSettings = {
   filterPatterns: [JSON.stringify({ eventName: ["INSERT"] })],
   batchSize: 100,
   maximumBatchingWindowInSeconds: 0,

@@ -1,26 +1,49 @@
 /**
- * The table names, from configuration, defaulting to the Jam's.
+ * The table names, from configuration, defaulting to the Jam's: the one place that writes those names
+ * and the variables they are read from (`Deployment.names` and the tools derive theirs from here).
  */
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Layer from "effect/Layer"
 import type { AttributeDefinition, KeySchemaElement } from "@aws-sdk/client-dynamodb"
 
-export class Tables extends Context.Service<Tables, {
+/** The four tables by role: what `Tables` provides, and what a deployment names. */
+export interface TableNames {
   readonly transactions: string
   readonly profiles: string
   /** The quarantine: stream records that can never be applied, with their reason. */
   readonly rejected: string
   /** EliteQualified events: one per promotion, written atomically with the profile change. */
   readonly events: string
-}>()("dyna-elite/aws/Tables") {
+}
+
+/** The Jam's table names, written once: the default here, and what `--prefix` puts its prefix before. */
+export const jamTableNames: TableNames = {
+  transactions: "CustTransactions",
+  profiles: "CustProfile",
+  rejected: "CustTransactionsRejected",
+  events: "CustEliteEvents"
+}
+
+/** The configuration variable each table's name is read from (the function's environment sets them). */
+export const variables: { readonly [K in keyof TableNames]: string } = {
+  transactions: "TRANSACTIONS_TABLE",
+  profiles: "PROFILES_TABLE",
+  rejected: "REJECTED_TABLE",
+  events: "ELITE_EVENTS_TABLE"
+}
+
+const nameOf = (table: keyof TableNames) => Config.String(variables[table]).pipe(Config.withDefault(jamTableNames[table]))
+
+/** The table names this program works on, read once from configuration (each layer reads its own `Config`). */
+export class Tables extends Context.Service<Tables, TableNames>()("dyna-elite/aws/Tables") {
   static readonly layer = Layer.effect(
     Tables,
     Config.all({
-      transactions: Config.String("TRANSACTIONS_TABLE").pipe(Config.withDefault("CustTransactions")),
-      profiles: Config.String("PROFILES_TABLE").pipe(Config.withDefault("CustProfile")),
-      rejected: Config.String("REJECTED_TABLE").pipe(Config.withDefault("CustTransactionsRejected")),
-      events: Config.String("ELITE_EVENTS_TABLE").pipe(Config.withDefault("CustEliteEvents"))
+      transactions: nameOf("transactions"),
+      profiles: nameOf("profiles"),
+      rejected: nameOf("rejected"),
+      events: nameOf("events")
     })
   )
 }

@@ -22,18 +22,15 @@ export interface Options {
   readonly prefix?: string | undefined
 }
 
-/** The resource names a command works on: the prefix's on AWS, the environment's tables locally. */
-export const names = (options: Options): Deployment.Names => Deployment.names(options.prefix)
-
 /**
  * The configuration a command runs with on this target, as given: on AWS the region may still be
  * missing here; {@link configure} resolves it.
  */
 export const provider = (options: Options): ConfigProvider.ConfigProvider => {
-  const n = names(options)
-  // On AWS the names always follow the prefix (what provision created); locally only when one is given.
+  // On AWS the names always follow the prefix (what provision created); locally only when one is given,
+  // else the environment's (`Tables` reads them, defaulting to the Jam's).
   const tableNames = options.target === "aws" || options.prefix !== undefined
-    ? Deployment.tableEnvironment(n)
+    ? Deployment.tableEnvironment(Deployment.names(options.prefix))
     : {}
   const flags = { ...tableNames, ...(options.region === undefined ? {} : { AWS_REGION: options.region }) }
   return ConfigProvider.fromUnknown(flags).pipe(

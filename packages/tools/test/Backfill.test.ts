@@ -155,7 +155,7 @@ const startRunner = (names: DynamoLocal.TableNames, streamArn: string) => {
   const fiber = Effect.runFork(
     Runner.run({
       streamArn,
-      settings: Deployment.mapping,
+      settings: Deployment.mappingSettings,
       invoke: (event) => live.handler(event),
       checkpointFile: join(dir, `checkpoints-${randomUUID()}.json`),
       onFailureFile: join(dir, `on-failure-${randomUUID()}.jsonl`),

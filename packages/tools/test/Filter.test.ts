@@ -21,7 +21,7 @@ const remove = Events.change("REMOVE", { custId: "c-1", tnNum: 1, tnValue: 250, 
 
 describe("Filter", () => {
   it("lets only INSERTs through with the deployment's pattern", () => {
-    const filter = parsed(...Deployment.mapping.filterPatterns.map((p) => JSON.parse(p)))
+    const filter = parsed(...Deployment.mappingSettings.filterPatterns.map((p) => JSON.parse(p)))
     assert.deepStrictEqual([insert, modify, remove].map((r) => Filter.matches(filter, r)), [true, false, false])
   })
 

@@ -45,7 +45,7 @@ beforeAll(async () => {
   const fiber = Effect.runFork(
     Runner.run({
       streamArn,
-      settings: Deployment.mapping,
+      settings: Deployment.mappingSettings,
       invoke: (event) => live.handler(event),
       checkpointFile: join(dir, "checkpoints.json"),
       onFailureFile: join(dir, "on-failure.jsonl"),

@@ -51,6 +51,7 @@ import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import * as Deployment from "@dyna/aws/Deployment"
 import * as OnFailure from "../src/local/OnFailure.js"
 import * as Runner from "../src/local/Runner.js"
+import * as RunnerProgress from "../src/local/RunnerProgress.js"
 import * as Backfill from "../src/ops/Backfill.js"
 import { Quarantine, type Rejected } from "@dyna/aws/Quarantine"
 import * as DynamoLocal from "../../aws/test/support/DynamoLocal.js"
@@ -397,12 +398,12 @@ describe.concurrent("reliability", () => {
 
     const fn = ReliabilityFunction.make({ workerFile: setup.workerFile, endpoint: DynamoLocal.endpoint(), names, seed: SEED, rates: RATES, killEvery: KILL_EVERY, hotEvery: HOT_EVERY })
     const runnerLog: Array<DynamoLocal.LogLine> = []
-    const progress = Effect.runSync(Runner.makeProgress)
+    const progress = Effect.runSync(RunnerProgress.make)
     const onFailureFile = join(dir, "on-failure.jsonl")
     const fiber = Effect.runFork(
       Runner.run({
         streamArn,
-        settings: { ...Deployment.mapping, batchSize: BATCH_SIZE, maximumRetryAttempts: 50 },
+        settings: { ...Deployment.mappingSettings, batchSize: BATCH_SIZE, maximumRetryAttempts: 50 },
         invoke: (event: DynamoDBStreamEvent) => fn.invoke(event),
         checkpointFile: join(dir, "checkpoints.json"),
         onFailureFile,

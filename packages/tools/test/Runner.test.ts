@@ -23,6 +23,7 @@ import { DynamoDbStreams } from "../src/clients/DynamoDbStreams.js"
 import * as Checkpoints from "../src/local/Checkpoints.js"
 import * as OnFailure from "../src/local/OnFailure.js"
 import * as Runner from "../src/local/Runner.js"
+import * as RunnerProgress from "../src/local/RunnerProgress.js"
 import * as DynamoLocal from "../../aws/test/support/DynamoLocal.js"
 import * as LocalStreams from "./support/LocalStreams.js"
 
@@ -30,7 +31,7 @@ const AWS_SDK_OPTIONS = { region: "us-east-1", credentials: { accessKeyId: "test
 
 /** Small, fast settings: the deployment's mapping with a short retry budget. */
 const settings = (overrides: Partial<Deployment.MappingSettings> = {}): Deployment.MappingSettings => ({
-  ...Deployment.mapping,
+  ...Deployment.mappingSettings,
   maximumRetryAttempts: 2,
   ...overrides
 })
@@ -91,7 +92,7 @@ type LogLine = DynamoLocal.LogLine
 
 
 /** All shards read, nothing waiting, and the last read found nothing new. */
-const caughtUp = (p: Runner.Progress) => {
+const caughtUp = (p: RunnerProgress.Progress) => {
   const shards = Object.values(p.shards)
   return shards.length > 0 && shards.every((s) => s.caughtUp)
 }
@@ -102,13 +103,13 @@ const caughtUp = (p: Runner.Progress) => {
  */
 const runUntil = (
   options: Omit<Runner.Options, "progress" | "pollInterval">,
-  until: (p: Runner.Progress) => boolean = caughtUp,
+  until: (p: RunnerProgress.Progress) => boolean = caughtUp,
   logs: Array<LogLine> = [],
   streams: Layer.Layer<DynamoDbStreams, unknown> = LocalStreams.streamsLayer()
 ) =>
   Effect.runPromise(
     Effect.scoped(Effect.gen(function*() {
-      const progress = yield* Runner.makeProgress
+      const progress = yield* RunnerProgress.make
       const fiber = yield* Effect.forkScoped(Runner.run({ ...options, progress, pollInterval: "20 millis" }))
       const reached = SubscriptionRef.changes(progress).pipe(Stream.filter(until), Stream.runHead)
       yield* Effect.raceFirst(reached, Fiber.join(fiber)).pipe(Effect.timeout("20 seconds"))
@@ -125,10 +126,10 @@ const runUntil = (
 /** Runs the runner while `act` writes and waits (`when`) on its progress, then stops it. */
 const whileRunning = (
   options: Omit<Runner.Options, "progress" | "pollInterval">,
-  act: (when: (f: (p: Runner.Progress) => boolean) => Effect.Effect<unknown, unknown>) => Effect.Effect<void, unknown>
+  act: (when: (f: (p: RunnerProgress.Progress) => boolean) => Effect.Effect<unknown, unknown>) => Effect.Effect<void, unknown>
 ) =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const progress = yield* Runner.makeProgress
+    const progress = yield* RunnerProgress.make
     const fiber = yield* Effect.forkScoped(Runner.run({ ...options, progress, pollInterval: "20 millis" }))
     yield* act((f) =>
       Effect.raceFirst(SubscriptionRef.changes(progress).pipe(Stream.filter(f), Stream.runHead), Fiber.join(fiber)).pipe(
@@ -145,7 +146,7 @@ const nth = <A>(items: ReadonlyArray<A>, i: number): A => {
   return item
 }
 
-const checkpointOf = (p: Runner.Progress) => Object.values(p.shards).map((s) => s.checkpoint).at(-1)
+const checkpointOf = (p: RunnerProgress.Progress) => Object.values(p.shards).map((s) => s.checkpoint).at(-1)
 
 describe("Runner on a DynamoDB Local stream", () => {
   const handlers: Array<{ dispose: () => Promise<void> }> = []
@@ -353,9 +354,9 @@ describe("Runner on a DynamoDB Local stream", () => {
     const options = { streamArn, settings: settings({ maximumBatchingWindowInSeconds: 1 }), invoke: fn.invoke, ...files() }
 
     await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const progress = yield* Runner.makeProgress
+      const progress = yield* RunnerProgress.make
       const fiber = yield* Effect.forkScoped(Runner.run({ ...options, progress, pollInterval: "20 millis" }))
-      const when = (f: (p: Runner.Progress) => boolean) =>
+      const when = (f: (p: RunnerProgress.Progress) => boolean) =>
         Effect.raceFirst(SubscriptionRef.changes(progress).pipe(Stream.filter(f), Stream.runHead), Fiber.join(fiber)).pipe(
           Effect.timeout("10 seconds")
         )

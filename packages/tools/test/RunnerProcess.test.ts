@@ -16,7 +16,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 const mappingIn = (dir: string): RunnerProcess.Mapping => ({
   streamArn: "arn:aws:dynamodb:ddblocal:000000000000:table/CustTransactions/stream/2026-01-01T00:00:00.000",
-  settings: Deployment.mapping,
+  settings: Deployment.mappingSettings,
   functionFile: join(dir, "function", "index.mjs"),
   functionSha256: "none",
   environment: { PROFILES_TABLE: "CustProfile", LOG_LEVEL: "Info" },

@@ -25,6 +25,7 @@ import { DynamoDb } from "@dyna/aws/DynamoDb"
 import { DynamoDbStreams } from "../src/clients/DynamoDbStreams.js"
 import * as OnFailure from "../src/local/OnFailure.js"
 import * as Runner from "../src/local/Runner.js"
+import * as RunnerProgress from "../src/local/RunnerProgress.js"
 import * as RunnerProcess from "../src/local/RunnerProcess.js"
 import * as Status from "../src/ops/Status.js"
 import * as StatusScreen from "../src/ops/StatusScreen.js"
@@ -82,7 +83,7 @@ const writeMapping = (home: string, streamArn: string) =>
     runnerFile(home, "mapping.json"),
     Schema.encodeSync(Schema.fromJsonString(RunnerProcess.Mapping))({
       streamArn,
-      settings: Deployment.mapping,
+      settings: Deployment.mappingSettings,
       functionFile: join(home, "function", "index.mjs"),
       functionSha256: "none",
       environment: {},
@@ -119,17 +120,17 @@ const deadPid = () => {
 /** The real runner, in this process, on the stream until every shard is caught up; its checkpoints go under `home`. */
 const runRunnerUntilCaughtUp = (home: string, streamArn: string) =>
   Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-    const progress = yield* Runner.makeProgress
+    const progress = yield* RunnerProgress.make
     const fiber = yield* Effect.forkScoped(Runner.run({
       streamArn,
-      settings: Deployment.mapping,
+      settings: Deployment.mappingSettings,
       invoke: async () => ({ batchItemFailures: [] }),
       checkpointFile: runnerFile(home, "checkpoints.json"),
       onFailureFile: runnerFile(home, "on-failure.jsonl"),
       progress,
       pollInterval: "20 millis"
     }))
-    const caughtUp = (p: Runner.Progress) => Object.values(p.shards).length > 0 && Object.values(p.shards).every((s) => s.caughtUp)
+    const caughtUp = (p: RunnerProgress.Progress) => Object.values(p.shards).length > 0 && Object.values(p.shards).every((s) => s.caughtUp)
     yield* Effect.raceFirst(SubscriptionRef.changes(progress).pipe(Stream.filter(caughtUp), Stream.runHead), Fiber.join(fiber)).pipe(
       Effect.timeout("20 seconds")
     )

@@ -19,7 +19,7 @@ import * as Deployment from "@dyna/aws/Deployment"
 import { awsSteps } from "../src/provision/AwsSteps.js"
 import { awsTeardownSteps } from "../src/provision/AwsTeardown.js"
 import * as Bundle from "../src/provision/Bundle.js"
-import * as LambdaFunction from "../src/provision/Function.js"
+import * as LambdaFunction from "../src/provision/LambdaFunction.js"
 import * as FakeAws from "./support/FakeAws.js"
 import * as RunSteps from "./support/RunSteps.js"
 

@@ -13,9 +13,10 @@ import { randomUUID } from "node:crypto"
 import type { DynamoDbError } from "@dyna/aws/DynamoDb"
 import type { DynamoDbStreams } from "../clients/DynamoDbStreams.js"
 import * as Retry from "@dyna/aws/Retry"
-import * as BatchResponse from "./BatchResponse.js"
+import * as FunctionResponse from "./FunctionResponse.js"
 import type * as Checkpoints from "./Checkpoints.js"
 import * as MappingState from "./MappingState.js"
+import * as RunnerProgress from "./RunnerProgress.js"
 import * as OnFailure from "./OnFailure.js"
 import * as StreamEvent from "./StreamEvent.js"
 
@@ -59,7 +60,7 @@ type Settled = { readonly _tag: "Done" } | { readonly _tag: "Split"; readonly ha
 const done: Settled = { _tag: "Done" }
 
 /** Writes the records off to the on-failure file, then checkpoints past them: the shard moves on. */
-const giveUp = (m: MappingState.Mapping, shardId: string, batch: Batch, condition: OnFailure.Condition) =>
+const giveUp = (m: MappingState.MappingState, shardId: string, batch: Batch, condition: OnFailure.Condition) =>
   Effect.gen(function*() {
     const first = batch.entries[0]
     const last = batch.entries.at(-1)
@@ -67,10 +68,10 @@ const giveUp = (m: MappingState.Mapping, shardId: string, batch: Batch, conditio
     const now = yield* Clock.currentTimeMillis
     const firstCreated = first.record.dynamodb?.ApproximateCreationDateTime
     const lastCreated = last.record.dynamodb?.ApproximateCreationDateTime
-    yield* OnFailure.append(m.options.onFailureFile, {
+    yield* OnFailure.append(m.onFailureFile, {
       requestContext: {
         requestId: batch.last?.requestId ?? randomUUID(),
-        ...(m.options.functionArn === undefined ? {} : { functionArn: m.options.functionArn }),
+        ...(m.functionArn === undefined ? {} : { functionArn: m.functionArn }),
         condition,
         approximateInvokeCount: batch.invocations
       },
@@ -90,7 +91,7 @@ const giveUp = (m: MappingState.Mapping, shardId: string, batch: Batch, conditio
         ...(firstCreated === undefined ? {} : { approximateArrivalOfFirstRecord: OnFailure.arrival(firstCreated) }),
         ...(lastCreated === undefined ? {} : { approximateArrivalOfLastRecord: OnFailure.arrival(lastCreated) }),
         batchSize: batch.entries.length,
-        streamArn: m.options.streamArn
+        streamArn: m.streamArn
       },
       payload: StreamEvent.event(batch.entries.map((e) => e.record))
     })
@@ -103,13 +104,13 @@ const giveUp = (m: MappingState.Mapping, shardId: string, batch: Batch, conditio
         firstSequenceNumber: first.sequenceNumber,
         lastSequenceNumber: last.sequenceNumber,
         invocations: batch.invocations,
-        file: m.options.onFailureFile
+        file: m.onFailureFile
       })
     )
   })
 
 /** How one invocation went. */
-type Outcome = BatchResponse.Verdict | { readonly _tag: "FunctionError"; readonly reason: string }
+type Outcome = FunctionResponse.Verdict | { readonly _tag: "FunctionError"; readonly reason: string }
 
 const outcomeLabel: Record<Outcome["_tag"], string> = {
   Success: "success",
@@ -119,12 +120,12 @@ const outcomeLabel: Record<Outcome["_tag"], string> = {
 }
 
 /** Hands the batch to the function once and reads its answer; logs the batch. */
-const invokeOnce = (m: MappingState.Mapping, shardId: string, batch: Batch, requestId: string) =>
+const invokeOnce = (m: MappingState.MappingState, shardId: string, batch: Batch, requestId: string) =>
   Effect.gen(function*() {
     const records = batch.entries.map((e) => e.record)
     const started = yield* Clock.currentTimeMillis
     const response = yield* Effect.tryPromise({
-      try: () => m.options.invoke(StreamEvent.event(records)),
+      try: () => m.invoke(StreamEvent.event(records)),
       catch: (cause) => (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause))
     }).pipe(
       Effect.timeoutOrElse({
@@ -135,7 +136,7 @@ const invokeOnce = (m: MappingState.Mapping, shardId: string, batch: Batch, requ
     )
     const outcome: Outcome = Result.isFailure(response)
       ? { _tag: "FunctionError", reason: response.failure }
-      : BatchResponse.verdict(
+      : FunctionResponse.verdict(
         response.success,
         batch.entries.map((e) => e.sequenceNumber),
         m.settings.functionResponseTypes.includes("ReportBatchItemFailures")
@@ -166,7 +167,7 @@ const invokeOnce = (m: MappingState.Mapping, shardId: string, batch: Batch, requ
  * and fails with `Redeliver` for it and everything after; a function error bisects (when set) or fails
  * with `Redeliver` for the whole batch.
  */
-const attempt = (m: MappingState.Mapping, shardId: string, current: Ref.Ref<Batch>) =>
+const attempt = (m: MappingState.MappingState, shardId: string, current: Ref.Ref<Batch>) =>
   Effect.gen(function*() {
     const batch = yield* Ref.get(current)
     const expired = expiredHead(batch.entries, yield* Clock.currentTimeMillis, m.settings.maximumRecordAgeInSeconds)
@@ -195,7 +196,7 @@ const attempt = (m: MappingState.Mapping, shardId: string, current: Ref.Ref<Batc
               case "Success": {
                 yield* MappingState.checkpointAt(m, shardId, lastEntry.through)
                 const created = StreamEvent.createdAtMillis(lastEntry.record)
-                yield* MappingState.updateShard(m, shardId, (p) => ({
+                yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({
                   ...p,
                   lastSuccessAt: finished,
                   iteratorAgeMillis: created === undefined ? undefined : finished - created
@@ -235,7 +236,7 @@ const withinRetries = (maximumRetryAttempts: number, retries: number) =>
  * on `Retry.redelivery` and are bounded by `maximumRetryAttempts`; the halves of a bisected batch are
  * delivered one after the other, in order, each keeping the retries already spent.
  */
-export const deliver = (m: MappingState.Mapping, shardId: string, batch: Batch): Effect.Effect<
+export const deliver = (m: MappingState.MappingState, shardId: string, batch: Batch): Effect.Effect<
   void,
   Checkpoints.CheckpointError | OnFailure.OnFailureError | DynamoDbError,
   DynamoDbStreams

@@ -1,12 +1,13 @@
 /**
- * What a run of the local mapping shares between its shards, its reader and its delivery: the `Mapping`
- * record, each shard's progress, checkpointing, and streams calls that outlast passing failures.
+ * What a run of the local mapping shares between its shards, its reader and its delivery: the
+ * `MappingState` record, checkpointing, and streams calls that outlast passing failures.
  */
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Queue from "effect/Queue"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as AwsCall from "@dyna/aws/AwsCall"
 import type * as Deployment from "@dyna/aws/Deployment"
@@ -15,33 +16,31 @@ import { DynamoDbStreams } from "../clients/DynamoDbStreams.js"
 import * as Retry from "@dyna/aws/Retry"
 import * as Checkpoints from "./Checkpoints.js"
 import type * as Filter from "./Filter.js"
-import type { Options, Progress, ShardProgress } from "./Runner.js"
+import * as RunnerProgress from "./RunnerProgress.js"
 
-/** Everything a run shares between its shards. */
-export interface Mapping {
-  readonly options: Options
+/** The function, as the runner calls it; a rejected promise is a function error. */
+export type Invoke = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>
+
+/** Everything a run of the local mapping shares between its shards: what it serves, and where it stands. */
+export interface MappingState {
+  readonly streamArn: string
+  /** The mapping's settings, checked (`Runner.checkSettings`). */
   readonly settings: Deployment.MappingSettings
+  readonly invoke: Invoke
+  /** Where each shard's checkpoint is kept (see `Checkpoints`). */
+  readonly checkpointFile: string
+  /** Where records given up on are appended (see `OnFailure`). */
+  readonly onFailureFile: string
+  /** Named in on-failure records, as Lambda names the function. */
+  readonly functionArn: string | undefined
   readonly filter: Filter.Filter
   readonly checkpoints: SynchronizedRef.SynchronizedRef<Checkpoints.Checkpoints>
-  readonly progress: SubscriptionRef.SubscriptionRef<Progress>
+  readonly progress: SubscriptionRef.SubscriptionRef<RunnerProgress.Progress>
   readonly pollMillis: number
   readonly timeout: Duration.Input
   /** Wakes the shard discovery (a shard finished: its children may start). */
   readonly wake: Queue.Queue<void>
 }
-
-const noProgress: ShardProgress = {
-  checkpoint: undefined,
-  finished: false,
-  caughtUp: false,
-  pending: 0,
-  lastSuccessAt: undefined,
-  iteratorAgeMillis: undefined
-}
-
-/** Changes what the progress says about one shard. */
-export const updateShard = (m: Mapping, shardId: string, f: (p: ShardProgress) => ShardProgress) =>
-  SubscriptionRef.update(m.progress, (p) => ({ ...p, shards: { ...p.shards, [shardId]: f(p.shards[shardId] ?? noProgress) } }))
 
 /** The name of the AWS exception behind the error. */
 export const causeName = (error: DynamoDbError) => AwsCall.reported(error.cause).name
@@ -62,13 +61,13 @@ export const streamCall = <A>(operation: string, f: (client: DynamoDBStreamsClie
   )
 
 /** Moves the shard's checkpoint forward and writes it down before anything else happens. */
-export const checkpointAt = (m: Mapping, shardId: string, sequenceNumber: string) =>
+export const checkpointAt = (m: MappingState, shardId: string, sequenceNumber: string) =>
   SynchronizedRef.updateEffect(m.checkpoints, (before) => {
-    const after = Checkpoints.advance(before, m.options.streamArn, shardId, sequenceNumber)
-    return after === before ? Effect.succeed(before) : Checkpoints.save(m.options.checkpointFile, after).pipe(Effect.as(after))
+    const after = Checkpoints.advance(before, m.streamArn, shardId, sequenceNumber)
+    return after === before ? Effect.succeed(before) : Checkpoints.save(m.checkpointFile, after).pipe(Effect.as(after))
   }).pipe(
     Effect.andThen(SynchronizedRef.get(m.checkpoints)),
     Effect.flatMap((cp) =>
-      updateShard(m, shardId, (p) => ({ ...p, checkpoint: Checkpoints.get(cp, m.options.streamArn, shardId)?.sequenceNumber }))
+      RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, checkpoint: Checkpoints.get(cp, m.streamArn, shardId)?.sequenceNumber }))
     )
   )

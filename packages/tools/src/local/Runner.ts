@@ -4,7 +4,6 @@
  * and gives up as Lambda does, obeying the mapping's settings (`Deployment.MappingSettings`).
  */
 import { DescribeStreamCommand } from "@aws-sdk/client-dynamodb-streams"
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
@@ -12,7 +11,7 @@ import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import * as SubscriptionRef from "effect/SubscriptionRef"
+import type * as SubscriptionRef from "effect/SubscriptionRef"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import * as Deployment from "@dyna/aws/Deployment"
 import type { DynamoDbError } from "@dyna/aws/DynamoDb"
@@ -21,6 +20,7 @@ import * as Checkpoints from "./Checkpoints.js"
 import * as Filter from "./Filter.js"
 import * as MappingState from "./MappingState.js"
 import type * as OnFailure from "./OnFailure.js"
+import * as RunnerProgress from "./RunnerProgress.js"
 import * as ShardReader from "./ShardReader.js"
 import * as Shards from "./Shards.js"
 
@@ -40,46 +40,13 @@ export class UnsupportedSetting extends Schema.TaggedError<UnsupportedSetting>()
   }
 }
 
-/** How far the runner has got on one shard. */
-export interface ShardProgress {
-  /** The last sequence number fully handled (delivered, filtered out or given up), as checkpointed. */
-  readonly checkpoint: string | undefined
-  /** Closed and read to its end. */
-  readonly finished: boolean
-  /** The last read found nothing new and nothing waits to be delivered. */
-  readonly caughtUp: boolean
-  /** Records read and waiting for their batch. */
-  readonly pending: number
-  /** When the function last handled a batch of this shard without failure (epoch milliseconds). */
-  readonly lastSuccessAt: number | undefined
-  /** How old that batch's last record was when it was handled, like Lambda's `IteratorAge` metric. */
-  readonly iteratorAgeMillis: number | undefined
-}
-
-/** What the runner has done so far, for tests, the hosting process's status file and `pnpm verify`. */
-export interface Progress {
-  readonly shards: Readonly<Record<string, ShardProgress>>
-  /** Invocations of the function. */
-  readonly batches: number
-  /** Records handed to the function, counting each redelivery. */
-  readonly records: number
-  /** Records given up on and written to the on-failure file. */
-  readonly onFailure: number
-}
-
-/** Nothing done yet. */
-export const initialProgress: Progress = { shards: {}, batches: 0, records: 0, onFailure: 0 }
-
-/** A fresh progress reference to pass to {@link run} and watch. */
-export const makeProgress: Effect.Effect<SubscriptionRef.SubscriptionRef<Progress>> = SubscriptionRef.make(initialProgress)
-
 /** What {@link run} serves: one mapping from a stream to a function. */
 export interface Options {
   readonly streamArn: string
-  /** The event source mapping's settings, as deployed to AWS (`Deployment.mapping`). */
+  /** The event source mapping's settings, as deployed to AWS (`Deployment.mappingSettings`). */
   readonly settings: Deployment.MappingSettings
   /** The function; a rejected promise is a function error. */
-  readonly invoke: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>
+  readonly invoke: MappingState.Invoke
   /** Where each shard's checkpoint is kept (see `Checkpoints`). */
   readonly checkpointFile: string
   /** Where records given up on are appended (see `OnFailure`). */
@@ -90,8 +57,8 @@ export interface Options {
   readonly functionTimeout?: Duration.Input | undefined
   /** Named in on-failure records, as Lambda names the function. */
   readonly functionArn?: string | undefined
-  /** Where the runner reports its progress (see {@link makeProgress}). */
-  readonly progress?: SubscriptionRef.SubscriptionRef<Progress> | undefined
+  /** Where the runner reports its progress (see `RunnerProgress.make`). */
+  readonly progress?: SubscriptionRef.SubscriptionRef<RunnerProgress.Progress> | undefined
 }
 
 /** Why a run stops on its own (it never ends otherwise). */
@@ -153,12 +120,16 @@ export const run = Effect.fn("Runner.run")(function*(options: Options) {
   const settings = yield* Effect.fromResult(checkSettings(options.settings))
   const filter = yield* Effect.fromResult(Filter.parseAll(settings.filterPatterns))
   const loaded = yield* Checkpoints.load(options.checkpointFile)
-  const m: MappingState.Mapping = {
-    options,
+  const m: MappingState.MappingState = {
+    streamArn: options.streamArn,
     settings,
+    invoke: options.invoke,
+    checkpointFile: options.checkpointFile,
+    onFailureFile: options.onFailureFile,
+    functionArn: options.functionArn,
     filter,
     checkpoints: yield* SynchronizedRef.make(loaded),
-    progress: options.progress ?? (yield* makeProgress),
+    progress: options.progress ?? (yield* RunnerProgress.make),
     pollMillis: Duration.toMillis(options.pollInterval ?? POLL_INTERVAL_MILLIS),
     timeout: options.functionTimeout ?? Duration.seconds(Deployment.functionSettings.timeoutSeconds),
     wake: yield* Queue.sliding<void>(1)

@@ -16,6 +16,7 @@ import { DynamoDbStreams } from "../clients/DynamoDbStreams.js"
 import * as Logging from "@dyna/aws/Logging"
 import * as AtomicFile from "./AtomicFile.js"
 import * as Runner from "./Runner.js"
+import * as RunnerProgress from "./RunnerProgress.js"
 import * as RunnerProcess from "./RunnerProcess.js"
 
 type Handler = (event: DynamoDBStreamEvent, context: object) => Promise<DynamoDBBatchResponse | void>
@@ -24,7 +25,7 @@ const isHandler = (u: unknown): u is Handler => typeof u === "function"
 
 const serve = (mapping: RunnerProcess.Mapping, handler: Handler) =>
   Effect.gen(function*() {
-    const progress = yield* Runner.makeProgress
+    const progress = yield* RunnerProgress.make
     const startedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
     const report = Effect.gen(function*() {
       const p = yield* SubscriptionRef.get(progress)

@@ -14,6 +14,7 @@ import * as Checkpoints from "./Checkpoints.js"
 import * as Delivery from "./Delivery.js"
 import * as Filter from "./Filter.js"
 import * as MappingState from "./MappingState.js"
+import * as RunnerProgress from "./RunnerProgress.js"
 import * as StreamEvent from "./StreamEvent.js"
 
 /** The most records one `GetRecords` call returns. */
@@ -70,12 +71,12 @@ type Page = { readonly _tag: "Records"; readonly records: ReadonlyArray<DynamoDB
 } | { readonly _tag: "Gone" }
 
 /** An iterator just after `after`, or at `start` when nothing was handled yet. */
-const iteratorFor = (m: MappingState.Mapping, shardId: string, after: string | undefined, start: ShardIteratorType) => {
+const iteratorFor = (m: MappingState.MappingState, shardId: string, after: string | undefined, start: ShardIteratorType) => {
   const get = (type: ShardIteratorType, sequenceNumber?: string) =>
     MappingState.streamCall("GetShardIterator", (c) =>
       c.send(
         new GetShardIteratorCommand({
-          StreamArn: m.options.streamArn,
+          StreamArn: m.streamArn,
           ShardId: shardId,
           ShardIteratorType: type,
           ...(sequenceNumber === undefined ? {} : { SequenceNumber: sequenceNumber })
@@ -94,12 +95,12 @@ const iteratorFor = (m: MappingState.Mapping, shardId: string, after: string | u
 }
 
 /** Reads one page of the shard: its records and the next iterator, or why there is none. */
-const readPage = (m: MappingState.Mapping, shardId: string, reader: Reader, start: ShardIteratorType, checkpoint: string | undefined) =>
+const readPage = (m: MappingState.MappingState, shardId: string, reader: Reader, start: ShardIteratorType, checkpoint: string | undefined) =>
   Effect.gen(function*() {
     const iterator = reader.iterator ?? (yield* iteratorFor(m, shardId, reader.lastRead ?? checkpoint, start))
     if (iterator === undefined) return { _tag: "Gone" } satisfies Page
     const out = yield* MappingState.streamCall("GetRecords", (c) => c.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT })))
-    const records = (out.Records ?? []).map((r) => StreamEvent.lambdaRecord(r, m.options.streamArn))
+    const records = (out.Records ?? []).map((r) => StreamEvent.lambdaRecord(r, m.streamArn))
     return { _tag: "Records", records, next: out.NextShardIterator } satisfies Page
   }).pipe(
     Effect.catchIf(
@@ -131,10 +132,10 @@ const readPage = (m: MappingState.Mapping, shardId: string, reader: Reader, star
  * Reads one shard to its end (forever, while it is open): batches strictly one after another, in
  * order. Resumes just after the shard's checkpoint, else at `start`.
  */
-export const readShard = (m: MappingState.Mapping, shardId: string, start: ShardIteratorType) =>
+export const readShard = (m: MappingState.MappingState, shardId: string, start: ShardIteratorType) =>
   Effect.gen(function*() {
-    const checkpoint = Checkpoints.get(yield* SynchronizedRef.get(m.checkpoints), m.options.streamArn, shardId)?.sequenceNumber
-    yield* MappingState.updateShard(m, shardId, (p) => ({ ...p, checkpoint }))
+    const checkpoint = Checkpoints.get(yield* SynchronizedRef.get(m.checkpoints), m.streamArn, shardId)?.sequenceNumber
+    yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, checkpoint }))
     const reader = yield* Ref.make<Reader>({
       iterator: undefined,
       lastRead: undefined,
@@ -166,7 +167,7 @@ export const readShard = (m: MappingState.Mapping, shardId: string, start: Shard
         ended: page.next === undefined
       })
       if (gathered.skippedTo !== undefined) yield* MappingState.checkpointAt(m, shardId, gathered.skippedTo)
-      yield* MappingState.updateShard(m, shardId, (p) => ({
+      yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({
         ...p,
         pending: gathered.pending.length,
         caughtUp: page.records.length === 0 && gathered.pending.length === 0
@@ -182,7 +183,7 @@ export const readShard = (m: MappingState.Mapping, shardId: string, start: Shard
       const size = due(state.pending.length, m.settings, state.ended, now - state.gatheringSince)
       if (size > 0) {
         yield* Ref.set(reader, { ...state, pending: state.pending.slice(size) })
-        yield* MappingState.updateShard(m, shardId, (p) => ({ ...p, pending: state.pending.length - size }))
+        yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, pending: state.pending.length - size }))
         yield* Delivery.deliver(m, shardId, { entries: state.pending.slice(0, size), retries: 0, invocations: 0, last: undefined })
         const delivered = yield* Clock.currentTimeMillis
         yield* Ref.update(reader, (r) => ({ ...r, gatheringSince: delivered }))
@@ -190,10 +191,10 @@ export const readShard = (m: MappingState.Mapping, shardId: string, start: Shard
       }
       if (state.ended && state.pending.length === 0) {
         yield* SynchronizedRef.updateEffect(m.checkpoints, (before) => {
-          const after = Checkpoints.finish(before, m.options.streamArn, shardId)
-          return Checkpoints.save(m.options.checkpointFile, after).pipe(Effect.as(after))
+          const after = Checkpoints.finish(before, m.streamArn, shardId)
+          return Checkpoints.save(m.checkpointFile, after).pipe(Effect.as(after))
         })
-        yield* MappingState.updateShard(m, shardId, (p) => ({ ...p, finished: true, caughtUp: true, pending: 0 }))
+        yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, finished: true, caughtUp: true, pending: 0 }))
         yield* Effect.logInfo("shard finished")
         yield* Queue.offer(m.wake, undefined)
         return true

@@ -222,7 +222,7 @@ export const local = Effect.fn("Status.local")(function*() {
       c.stream.report,
       c.stream.shards,
       mapping?.checkpointFile ?? runner.checkpointFile,
-      mapping?.settings.filterPatterns ?? Deployment.mapping.filterPatterns,
+      mapping?.settings.filterPatterns ?? Deployment.mappingSettings.filterPatterns,
       c.now
     ),
     (reason): Lag => ({ _tag: "Unavailable", reason })

@@ -13,7 +13,7 @@ import { S3, type S3Error } from "../clients/S3.js"
 import * as Arn from "./Arn.js"
 import * as Bundle from "./Bundle.js"
 import * as EventSourceMapping from "./EventSourceMapping.js"
-import * as LambdaFunction from "./Function.js"
+import * as LambdaFunction from "./LambdaFunction.js"
 import * as OnFailureDestination from "./OnFailureDestination.js"
 import * as Role from "./Role.js"
 import { applied, change, type Step } from "./Step.js"
@@ -97,7 +97,7 @@ const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
       names.functionName,
       arns(target).table(names.transactions),
       stream,
-      Deployment.mapping,
+      Deployment.mappingSettings,
       owner,
       destination
     )

@@ -1,5 +1,5 @@
 /**
- * The event source mapping from the transactions stream to the function, with `Deployment.mapping`'s
+ * The event source mapping from the transactions stream to the function, with `Deployment.mappingSettings`'s
  * settings: mappings left on a replaced stream of the table are removed, ours is created or updated,
  * then awaited until Lambda reports it `Enabled`. Teardown deletes the function's mappings on the table's
  * streams and waits until they are gone.

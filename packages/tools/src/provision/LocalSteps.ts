@@ -93,7 +93,7 @@ export const decideRunner = (runnerBuild: Effect.Effect<Uint8Array, Bundle.Bundl
     const pid = yield* Background.running(runner.pidFile)
     const mapping = (streamArn: string): RunnerProcess.Mapping => ({
       streamArn,
-      settings: Deployment.mapping,
+      settings: Deployment.mappingSettings,
       functionFile,
       functionSha256: Bundle.sha256Base64(readBytes(functionFile) ?? new Uint8Array()),
       environment: Deployment.functionEnvironment(tables),
@@ -116,7 +116,7 @@ export const decideRunner = (runnerBuild: Effect.Effect<Uint8Array, Bundle.Bundl
       return {
         action,
         resource: now,
-        detail: `runner pid ${started}, INSERTs only, batches of ${Deployment.mapping.batchSize}, logs in ${runner.logFile}`
+        detail: `runner pid ${started}, INSERTs only, batches of ${Deployment.mappingSettings.batchSize}, logs in ${runner.logFile}`
       } satisfies Outcome
     }))
   })

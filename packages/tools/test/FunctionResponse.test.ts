@@ -1,12 +1,12 @@
 import { assert, describe, it } from "vitest"
-import * as BatchResponse from "../src/local/BatchResponse.js"
+import * as FunctionResponse from "../src/local/FunctionResponse.js"
 
 // Sequence numbers grow in length: as strings "1000…" sorts before "9000…", as numbers after.
 const batch = ["900000000000000000001", "900000000000000000002", "1000000000000000000010", "1000000000000000000011"]
-const verdict = (response: unknown, report = true) => BatchResponse.verdict(response, batch, report)
+const verdict = (response: unknown, report = true) => FunctionResponse.verdict(response, batch, report)
 const failures = (...ids: ReadonlyArray<unknown>) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) })
 
-describe("BatchResponse.verdict", () => {
+describe("FunctionResponse.verdict", () => {
   it("is success for no response, an empty one, or an absent, null or empty list", () => {
     for (const response of [undefined, null, {}, { batchItemFailures: null }, { batchItemFailures: [] }]) {
       assert.deepStrictEqual(verdict(response), { _tag: "Success" }, JSON.stringify(response))

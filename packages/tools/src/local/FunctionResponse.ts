@@ -1,7 +1,7 @@
 /**
- * What a function's response says about the batch it was given, read as Lambda reads a stream
- * function's response with `ReportBatchItemFailures`: success, a failure from one record on, or the
- * whole batch failed.
+ * What the function returned to the runner, decoded as Lambda reads a stream function's response with
+ * `ReportBatchItemFailures`: success, a failure from one record on, or the whole batch failed. (The
+ * handler's side, building that response, is core's `BatchResult`.)
  */
 import { compareSequenceNumbers } from "@dyna/core/BatchResult"
 import * as Result from "effect/Result"
