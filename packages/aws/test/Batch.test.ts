@@ -1,3 +1,8 @@
+/**
+ * Batch.handle on DynamoDB Local under faults, through the real handler: racing handlers, a crash after
+ * a write landed, a read ahead cut short or refused, throttling, and conditional writes that keep losing.
+ * Faults are SDK errors at the client; what stays failing is reported by SequenceNumber, lowest first.
+ */
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
@@ -34,7 +39,7 @@ const throttled = () =>
 
 const total = async (custId: string) => (await DynamoLocal.profileRow(names, custId))?.TotalTnValue
 
-describe("faults", () => {
+describe("a batch under faults", () => {
   it("two handlers racing on one customer count every transaction once", async () => {
     let lostRaces = 0
     const counting: DynamoLocal.Faults = {
