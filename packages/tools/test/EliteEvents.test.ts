@@ -1,7 +1,9 @@
 /**
  * EliteQualified events on DynamoDB Local, as the real handler writes them: listed oldest first, cut by
- * `since`, a malformed item named and passed over; and followed live, each new promotion reported once.
+ * `since`, a malformed item named and passed over, the applied log's pages left out; and followed live,
+ * each new promotion reported once.
  */
+import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as Events from "@dyna/core/Events"
 import * as Promotion from "@dyna/core/Promotion"
 import * as Deferred from "effect/Deferred"
@@ -90,6 +92,17 @@ describe("EliteEvents.list", () => {
     ])
     assert.deepStrictEqual(listing.events.map((e) => e.custId), ["c", "a", "b"])
     assert.deepStrictEqual(listing.malformed, [{ key: "d#1", custId: "d", reason: "QualifiedAt.S must be an ISO-8601 timestamp" }])
+  })
+
+  it("leaves the pages of a customer's applied log out", async () => {
+    // 300 purchases in batches of 100, TnNums with uneven gaps: the log outgrows the profile and moves to pages.
+    const tnNums = Array.from({ length: 300 }, (_, i) => 1_000_000 + i * 13 + ((i * 7) % 5))
+    for (let i = 0; i < tnNums.length; i += 100) await deliver("listed", tnNums.slice(i, i + 100).map((tnNum) => [tnNum, 1 + (tnNum % 9)] as const))
+    const items = await DynamoLocal.scanTable(names.events)
+    assert.isAbove(items.filter((item) => AppliedPages.isPageItem({ ProfileVersion: { N: String(item.ProfileVersion) } })).length, 0)
+    const listing = await DynamoLocal.run(names, EliteEvents.list({ consistent: true }))
+    assert.deepStrictEqual(listing.events.map((e) => e.custId), ["listed"])
+    assert.deepStrictEqual(listing.malformed, [])
   })
 })
 
