@@ -14,7 +14,7 @@ import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "vitest"
 import { clientConfig, DynamoDb } from "@dyna/aws/DynamoDb"
 import * as Target from "../src/Target.js"
-import * as Recorder from "./support/Recorder.js"
+import * as Recorder from "../../aws/test/support/Recorder.js"
 
 // What the SDK and our configuration read; each test sets its own, and the rest is unset.
 const variables = ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL_DYNAMODB"]

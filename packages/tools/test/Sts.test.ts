@@ -14,7 +14,7 @@ import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import { Caller, describe as describeCaller } from "../src/Caller.js"
 import { Sts } from "../src/clients/Sts.js"
 import * as Target from "../src/Target.js"
-import * as Recorder from "./support/Recorder.js"
+import * as Recorder from "../../aws/test/support/Recorder.js"
 
 const ACCOUNT = "123456789012"
 const ROLE_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/me`
