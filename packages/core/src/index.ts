@@ -12,6 +12,8 @@ export * as AppliedLog from "./AppliedLog.js"
 /** @since 0.1.0 */
 export * as AppliedPages from "./AppliedPages.js"
 /** @since 0.1.0 */
+export * as Attention from "./Attention.js"
+/** @since 0.1.0 */
 export * as BatchResult from "./BatchResult.js"
 /** @since 0.1.0 */
 export * as Csv from "./Csv.js"
@@ -37,6 +39,8 @@ export * as Promotion from "./Promotion.js"
 export * as StreamRecord from "./StreamRecord.js"
 /** @since 0.1.0 */
 export * as Transaction from "./Transaction.js"
+/** @since 0.1.0 */
+export * as Verdict from "./Verdict.js"
 
 /**
  * The Elite rule, also at the top level: `import { statusFor } from "@dyna/core"`.
