@@ -16,7 +16,7 @@ import * as Layer from "effect/Layer"
 import * as ConfigProvider from "effect/ConfigProvider"
 import { createServer } from "node:net"
 import { assert, describe, it } from "vitest"
-import { DynamoDb, kindOf } from "../src/DynamoDb.js"
+import { DynamoDb, DynamoDbError, kindOf } from "../src/DynamoDb.js"
 import * as Retry from "../src/Retry.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 import * as Recorder from "./support/Recorder.js"
@@ -83,6 +83,15 @@ describe("DynamoDb", () => {
     assert.strictEqual(error.kind, "Unreachable")
     assert.include(error.message, `DynamoDB is not reachable at http://127.0.0.1:${port}`)
     assert.include(error.message, "pnpm provision")
+  })
+
+  it("sends an unreachable DynamoDB on AWS to the network and the region, not to the local stack", () => {
+    const cause = Object.assign(new Error("getaddrinfo ENOTFOUND dynamodb.xx-east-9.amazonaws.com"), { code: "ENOTFOUND" })
+    const error = new DynamoDbError({ operation: "DescribeTable", kind: "Unreachable", endpoint: "dynamodb.xx-east-9.amazonaws.com", cause })
+    assert.strictEqual(
+      error.message,
+      "DynamoDB is not reachable at dynamodb.xx-east-9.amazonaws.com (DescribeTable: getaddrinfo ENOTFOUND dynamodb.xx-east-9.amazonaws.com); check the network connection and the region (--region or AWS_REGION)"
+    )
   })
 
   it("says a denied call is a permission problem, naming the action and the table from the call's input", async () => {

@@ -15,7 +15,6 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { assert, describe, it } from "vitest"
-import { DynamoDbError } from "@dyna/aws/DynamoDb"
 import * as Iam from "../src/clients/Iam.js"
 import * as Lambda from "../src/clients/Lambda.js"
 import * as AwsSteps from "../src/provision/AwsSteps.js"
@@ -52,15 +51,6 @@ describe("AWS clients", () => {
     assert.strictEqual(
       new Iam.IamError({ operation: "GetRole", kind: "NoCredentials", cause: noCredentials }).message,
       "no AWS credentials found (Could not load credentials from any providers): configure them with `aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    )
-  })
-
-  it("send an unreachable DynamoDB on AWS to the network and the region, not to the local stack", () => {
-    const cause = Object.assign(new Error("getaddrinfo ENOTFOUND dynamodb.xx-east-9.amazonaws.com"), { code: "ENOTFOUND" })
-    const error = new DynamoDbError({ operation: "DescribeTable", kind: "Unreachable", endpoint: "dynamodb.xx-east-9.amazonaws.com", cause })
-    assert.strictEqual(
-      error.message,
-      "DynamoDB is not reachable at dynamodb.xx-east-9.amazonaws.com (DescribeTable: getaddrinfo ENOTFOUND dynamodb.xx-east-9.amazonaws.com); check the network connection and the region (--region or AWS_REGION)"
     )
   })
 
