@@ -4,7 +4,7 @@
  * CustTransactions and waits for the stream to make the profile Elite. Each cleans up what it wrote,
  * and what the function wrote for it: a check leaves nothing behind.
  */
-import { type AttributeValue, DeleteItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb"
+import { DeleteItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb"
 import * as Elite from "@dyna/core/Elite"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -13,6 +13,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { randomUUID } from "node:crypto"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
+import * as Pages from "@dyna/aws/Pages"
 import { ProfileStore } from "@dyna/aws/ProfileStore"
 import * as Retry from "@dyna/aws/Retry"
 import { Tables } from "@dyna/aws/Tables"
@@ -47,9 +48,8 @@ export const deleteEvents = (custId: string) =>
   Effect.gen(function*() {
     const db = yield* DynamoDb
     const tables = yield* Tables
-    let start: Record<string, AttributeValue> | undefined
-    do {
-      const page = yield* Retry.onTransient(db.call("Query", (c) =>
+    const keysFrom = (start: Pages.StartKey) =>
+      Retry.onTransient(db.call("Query", (c) =>
         c.send(new QueryCommand({
           TableName: tables.events,
           KeyConditionExpression: "CustID = :c",
@@ -59,10 +59,9 @@ export const deleteEvents = (custId: string) =>
           ...(start === undefined ? {} : { ExclusiveStartKey: start })
         }))
       ))
-      yield* Effect.forEach(page.Items ?? [], (key) =>
-        Retry.onTransient(db.call("DeleteItem", (c) => c.send(new DeleteItemCommand({ TableName: tables.events, Key: key })))), { discard: true })
-      start = page.LastEvaluatedKey
-    } while (start !== undefined)
+    yield* Pages.forEach(keysFrom, (keys) =>
+      Effect.forEach(keys, (key) =>
+        Retry.onTransient(db.call("DeleteItem", (c) => c.send(new DeleteItemCommand({ TableName: tables.events, Key: key })))), { discard: true }))
   })
 
 const shown = (profile: { readonly totalTnValue: number; readonly custStatus: string } | undefined) =>
