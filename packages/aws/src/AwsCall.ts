@@ -21,6 +21,7 @@ const stringField = (u: unknown, key: string): string | undefined => {
   return typeof value === "string" ? value : undefined
 }
 
+/** The name, code and HTTP status an SDK exception carries, read without trusting its shape: every classifier starts here. */
 export const reported = (cause: unknown): Reported => {
   const status = field(field(cause, "$metadata"), "httpStatusCode")
   return {
@@ -65,6 +66,7 @@ export const isUnreachable = (r: Reported): boolean => r.code !== undefined && u
 /** The SDK's default chain found no credentials (no keys, no profile, no SSO session, no instance role). */
 export const isMissingCredentials = (cause: unknown): boolean => reported(cause).name === "CredentialsProviderError"
 
+/** The sentence for missing credentials: says how to configure them, which the SDK's own message does not. */
 export const noCredentials = (cause: unknown): string =>
   `no AWS credentials found (${detail(cause)}): configure them with \`aws configure\`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY`
 
@@ -95,6 +97,7 @@ export interface ServiceNames {
 /** The service refused the caller: no permission for the action, or credentials it does not accept. */
 export const isAccessDenied = (r: Reported): boolean => (r.name !== undefined && accessDeniedNames.has(r.name)) || r.status === 403
 
+/** Classifies a Lambda or IAM failure once, so call sites choose retries and messages by kind, not by exception name. */
 export const controlPlaneKindOf = (cause: unknown, names: ServiceNames): ControlPlaneKind => {
   const r = reported(cause)
   const named = (set: ReadonlySet<string>) => r.name !== undefined && set.has(r.name)

@@ -78,6 +78,7 @@ export interface FunctionOptions {
   readonly quarantineDays: number
 }
 
+/** What provision deploys when no flag says otherwise: a month gives an operator time to replay a quarantined record. */
 export const defaultFunctionOptions: FunctionOptions = { quarantineDays: 30 }
 
 /** The function's environment: which tables it works on, and how long the quarantine keeps a record. */

@@ -15,6 +15,7 @@ import * as AwsCall from "./AwsCall.js"
 export const ErrorKind = Schema.Literals(["ConditionFailed", "Transient", "Unreachable", "NotFound", "AccessDenied", "Other"])
 export type ErrorKind = typeof ErrorKind.Type
 
+/** A failed DynamoDB call, classified once (`kind`) and naming its operation, endpoint and table, so a message says what to fix. */
 export class DynamoDbError extends Schema.TaggedError<DynamoDbError>()("DynamoDbError", {
   operation: Schema.String,
   kind: ErrorKind,
@@ -186,6 +187,7 @@ export const clientConfig = (endpointConfig: Config.Config<Option.Option<string>
     })))
   }))
 
+/** The one DynamoDB client as a service: built once per runtime, closed by a finalizer, every call classified by `call`. */
 export class DynamoDb extends Context.Service<DynamoDb, {
   /** The client itself, for the rare caller that needs SDK waiters. */
   readonly client: DynamoDBClient

@@ -15,6 +15,7 @@ export interface Statement {
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | ReadonlyArray<string>>>>>
 }
 
+/** An IAM policy as JSON, typed so that the function's and the operator's policies are built and checked as data. */
 export interface PolicyDocument {
   readonly Version: "2012-10-17"
   readonly Statement: ReadonlyArray<Statement>

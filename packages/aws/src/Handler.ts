@@ -10,6 +10,7 @@ import * as Batch from "./Batch.js"
 import type { ProfileStore } from "./ProfileStore.js"
 import type { Quarantine } from "./Quarantine.js"
 
+/** Lambda's contract for a DynamoDB stream function with ReportBatchItemFailures: failed records' sequence numbers back. */
 export type Handler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>
 
 /** A handler over the given services, and the way to release them (tests run it on DynamoDB Local). */
@@ -24,4 +25,5 @@ const live = make(AppLayer)
 // Lambda sends SIGTERM before it shuts an environment down: close the client cleanly.
 process.once("SIGTERM", () => void live.dispose())
 
+/** The deployed entry (`index.handler`): the live services from the environment, built on the first event and reused. */
 export const handler: Handler = live.handler

@@ -15,6 +15,7 @@ export const transient = Schedule.exponential("50 millis").pipe(Schedule.jittere
 /** Another writer changed the profile between our read and our write: re-read and try again, quickly. */
 export const lostRace = Schedule.exponential("10 millis").pipe(Schedule.jittered, Schedule.upTo({ times: 8 }))
 
+/** Whether another try may succeed: throttling, 5xx and an unreachable endpoint are worth one; a refusal or a bad request is not. */
 export const isTransient = (error: Classified): boolean => error.kind === "Transient" || error.kind === "Unreachable"
 
 /** Retries an AWS call on `transient` while its failures are transient. */

@@ -37,6 +37,7 @@ const nameOf = (table: keyof TableNames) => Config.String(variables[table]).pipe
 
 /** The table names this program works on, read once from configuration (each layer reads its own `Config`). */
 export class Tables extends Context.Service<Tables, TableNames>()("dyna-elite/aws/Tables") {
+  /** From `TRANSACTIONS_TABLE` and its siblings, defaulting to the Jam's names, so one bundle serves any deployment. */
   static readonly layer = Layer.effect(
     Tables,
     Config.all({
@@ -48,6 +49,7 @@ export class Tables extends Context.Service<Tables, TableNames>()("dyna-elite/aw
   )
 }
 
+/** A table's name and keys, as provision and the tests create it: one definition per table, shared by both. */
 export interface TableDefinition {
   readonly name: string
   readonly keySchema: ReadonlyArray<KeySchemaElement>
