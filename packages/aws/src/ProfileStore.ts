@@ -69,6 +69,7 @@ export class KeyTaken extends Schema.TaggedError<KeyTaken>()("KeyTaken", {
   }
 }
 
+/** Why a customer's plan was not applied: the batch reports that customer's records as failed, for Lambda to retry. */
 export type ApplyError = DynamoDbError | LostRace | ProfileTooLarge | Profile.UnreadableProfile
 
 /** Why a TransactWriteItems was cancelled, item by item, in the order of its `TransactItems`. */
@@ -97,6 +98,7 @@ const BATCH_GET_KEYS = 100
 
 const maxText = (a: string | undefined, b: string) => (a === undefined || BigInt(b) > BigInt(a) ? b : a)
 
+/** CustProfile, written only here and only by a conditional write, so that every transaction is counted exactly once. */
 export class ProfileStore extends Context.Service<ProfileStore, {
   /** The stored profile, or `undefined` when the customer has none. */
   readonly get: (custId: string) => Effect.Effect<Profile.Profile | undefined, DynamoDbError | Profile.UnreadableProfile>
@@ -116,6 +118,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
    */
   readonly recount: (custId: CustomerId, readAhead?: ReadAhead) => Effect.Effect<ProfileUpdate.ProfileUpdate, ApplyError | UnreadableRow>
 }>()("dyna-elite/aws/ProfileStore") {
+  /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
     ProfileStore,
     Effect.gen(function*() {
@@ -389,6 +392,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
     })
   )
 
+  /** Complete from configuration, for a script or test that wants this one service alone. */
   static readonly layer = ProfileStore.layerNoDeps.pipe(
     Layer.provide(TransactionStore.layerNoDeps),
     Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer))

@@ -149,6 +149,7 @@ const rejectedOf = (item: Pages.Item): Rejected => {
   }
 }
 
+/** CustTransactionsRejected: where a record that can never be applied is kept with its reason, so the batch can go on. */
 export class Quarantine extends Context.Service<Quarantine, {
   /**
    * Sets one record aside; `"already"` when an earlier delivery did. Only a record stored now is
@@ -163,6 +164,7 @@ export class Quarantine extends Context.Service<Quarantine, {
   /** Takes a replayed record out. Operator only: the function's role has no DeleteItem on the table. */
   readonly remove: (recordId: string) => Effect.Effect<void, DynamoDbError>
 }>()("dyna-elite/aws/Quarantine") {
+  /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
     Quarantine,
     Effect.gen(function*() {
@@ -264,5 +266,6 @@ export class Quarantine extends Context.Service<Quarantine, {
     })
   )
 
+  /** Complete from configuration, for a script or test that wants this one service alone. */
   static readonly layer = Quarantine.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
 }

@@ -42,6 +42,7 @@ export class TransactionStore extends Context.Service<TransactionStore, {
    */
   readonly ofCustomer: (custId: string) => Effect.Effect<ReadonlyArray<Transaction.Transaction>, DynamoDbError | UnreadableRow>
 }>()("dyna-elite/aws/TransactionStore") {
+  /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
     TransactionStore,
     Effect.gen(function*() {
@@ -67,5 +68,6 @@ export class TransactionStore extends Context.Service<TransactionStore, {
     })
   )
 
+  /** Complete from configuration, for a script or test that wants this one service alone. */
   static readonly layer = TransactionStore.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
 }
