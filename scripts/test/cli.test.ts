@@ -17,7 +17,7 @@ const pnpm = (...args: ReadonlyArray<string>) => Commands.pnpmSync(local.env, ..
 
 describe("the pnpm commands", () => {
   it("say clearly that the local stack is not running", () => {
-    for (const command of [["run", "profile", "task1test1record"], ["invoke", "events/jam-task1.json"]]) {
+    for (const command of [["customer", "task1test1record"], ["invoke", "events/jam-task1.json"]]) {
       const result = pnpm(...command)
       assert.strictEqual(result.code, 1, command.join(" "))
       assert.include(result.stderr, "DynamoDB is not reachable at")
@@ -72,7 +72,7 @@ describe("the pnpm commands", () => {
     const invoked = pnpm("invoke", "events/jam-task1.json")
     assert.strictEqual(invoked.code, 0, invoked.stderr)
     assert.deepStrictEqual(JSON.parse(invoked.stdout), { batchItemFailures: [] })
-    const shown = pnpm("run", "profile", "task1test1record")
+    const shown = pnpm("customer", "task1test1record")
     assert.strictEqual(shown.code, 0, shown.stderr)
     assert.deepInclude(JSON.parse(shown.stdout), { CustID: "task1test1record", TotalTnValue: 250, CustStatus: "Normal" })
   })
@@ -86,13 +86,13 @@ describe("the pnpm commands", () => {
   })
 
   it("name a configured table that was never provisioned", () => {
-    const result = Commands.pnpmSync({ ...local.env, PROFILES_TABLE: "NeverMade" }, "run", "profile", "x")
+    const result = Commands.pnpmSync({ ...local.env, PROFILES_TABLE: "NeverMade" }, "customer", "x")
     assert.strictEqual(result.code, 1)
     assert.include(result.stderr, "table NeverMade does not exist; run `pnpm provision` first")
   })
 
   it("say there is no profile, with exit code 1", () => {
-    const result = pnpm("run", "profile", "nobody-here")
+    const result = pnpm("customer", "nobody-here")
     assert.strictEqual(result.code, 1)
     assert.include(result.stderr, 'no profile for CustID "nobody-here"')
   })
@@ -100,7 +100,7 @@ describe("the pnpm commands", () => {
   it("answer --help and reject wrong arguments with the usage", async () => {
     // Each only reads its arguments and exits: run side by side.
     const run = (...args: ReadonlyArray<string>) => Commands.pnpm(local.env, ...args)
-    const commands = ["provision", "verify", "invoke", "put-transaction", "run profile", "quarantine", "teardown", "local:logs", "local:stop"]
+    const commands = ["provision", "verify", "invoke", "put-transaction", "customer", "quarantine", "teardown", "local:logs", "local:stop"]
     const [helps, wrong, badTarget, badVerifyTarget, tooFew, noFile] = await Promise.all([
       Promise.all(commands.map(async (command) => ({ command, help: await run(...command.split(" "), "--help") }))),
       run("invoke"),

@@ -3,7 +3,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { parse, runScript, withTables } from "./runScript.js"
 
-const { positionals } = parse(`Usage: pnpm run profile <CustID>   (pnpm 10 sends "pnpm profile" to npm's own command)
+const { positionals } = parse(`Usage: pnpm customer <CustID>
 
 Prints that customer's CustProfile as one JSON object, or says there is none (exit code 1).`, {}, { min: 1, max: 1 })
 const custId = positionals[0] ?? ""
