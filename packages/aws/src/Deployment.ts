@@ -62,9 +62,12 @@ export const ownerTag = (prefix: string, region: string): OwnerTag => ({ key: "d
 /** Whether a resource's tags say this deployment created it. */
 export const isOwnedBy = (tag: OwnerTag, tags: Readonly<Record<string, string>> | undefined): boolean => tags?.[tag.key] === tag.value
 
-/** The Lambda function: one ESM file, `index.mjs`, exporting `handler`. */
+/**
+ * The Lambda function: one ESM file, `index.mjs`, exporting `handler`. Node.js 24 is supported by Lambda
+ * until 2028 (`nodejs22.x` is deprecated on 30 April 2027); a function on another runtime is moved to it.
+ */
 export const functionSettings = {
-  runtime: "nodejs22.x",
+  runtime: "nodejs24.x",
   handler: "index.handler",
   /** The file inside the zip, and what the local runner imports. */
   fileName: "index.mjs",

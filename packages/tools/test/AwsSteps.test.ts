@@ -166,7 +166,7 @@ describe("provisioning on AWS", () => {
     assert.deepInclude(configuration, {
       FunctionName: "JAM_Lambda_Exec_Function_EDIT_THIS",
       Role: `arn:aws:iam::${ACCOUNT}:role/DynaEliteFunctionRole`,
-      Runtime: "nodejs22.x",
+      Runtime: "nodejs24.x",
       Handler: "index.handler",
       MemorySize: 256,
       Timeout: 30,
@@ -225,7 +225,7 @@ describe("provisioning on AWS", () => {
     assert.deepStrictEqual(codes.map((c) => [c.FunctionName, sha256(c.ZipFile)]), [["JAM_Lambda_Exec_Function_EDIT_THIS", artifact.sha256]])
     assert.deepStrictEqual(FakeAws.lambda.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input), [{
       FunctionName: "JAM_Lambda_Exec_Function_EDIT_THIS",
-      Runtime: "nodejs22.x",
+      Runtime: "nodejs24.x",
       Handler: "index.handler",
       MemorySize: 256,
       Timeout: 30,
@@ -253,7 +253,7 @@ describe("provisioning on AWS", () => {
     assert.deepInclude(role, { action: "unchanged", resource: FakeAws.roleArn("service-role/JamLambdaRole") })
     assert.strictEqual(published?.action, "updated")
     assert.include(published?.detail, "code before saved as version 1")
-    assert.include(published?.detail, "runtime python3.12 → nodejs22.x")
+    assert.include(published?.detail, "runtime python3.12 → nodejs24.x")
     assert.include(published?.detail, "handler lambda_function.lambda_handler → index.handler")
     assert.strictEqual(mapped?.action, "created")
     assert.include(mapped?.detail, "removes 1 on a replaced stream")
@@ -273,6 +273,21 @@ describe("provisioning on AWS", () => {
       assert.isNotEmpty(requests)
       assert.deepStrictEqual(requests.filter((name) => mutating.test(name)), [])
     }
+  })
+
+  it("moves a function it deployed on an older runtime to nodejs24.x, its code left as it is", async () => {
+    const account = FakeAws.account()
+    await succeeded()
+    const deployed = account.functions.get("JAM_Lambda_Exec_Function_EDIT_THIS")
+    account.functions.set("JAM_Lambda_Exec_Function_EDIT_THIS", { ...deployed, Runtime: "nodejs22.x" })
+    forgetRequests()
+
+    const { outcomes } = await succeeded()
+
+    assert.deepStrictEqual(FakeAws.lambda.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input.Runtime), ["nodejs24.x"])
+    assert.lengthOf(FakeAws.lambda.commandCalls(UpdateFunctionCodeCommand), 0)
+    assert.include(outcomes.find((o) => o.resource.endsWith(":function:JAM_Lambda_Exec_Function_EDIT_THIS"))?.detail, "runtime nodejs22.x → nodejs24.x")
+    assert.strictEqual(account.functions.get("JAM_Lambda_Exec_Function_EDIT_THIS")?.Runtime, "nodejs24.x")
   })
 
   it("waits for IAM: retries CreateFunction while the new role cannot be assumed, and the mapping while the stream is unreadable", async () => {

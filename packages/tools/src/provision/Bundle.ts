@@ -33,13 +33,25 @@ const FIXED_MTIME = new Date("2020-01-01T00:00:00Z")
 
 export const sha256Base64 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("base64")
 
+/** esbuild's target for a Lambda runtime: the Node.js major it runs (`nodejs24.x` → `node24`). */
+export const targetOf = (runtime: `nodejs${number}.x`): string => `node${runtime.slice("nodejs".length, -".x".length)}`
+
+/**
+ * The deployed function's target, following its runtime. Locally the same file runs on the machine's
+ * Node, which may be older (20): a test checks that this target changes no byte against `node20`'s.
+ */
+export const functionTarget = targetOf(functionSettings.runtime)
+
+/** The target of what only runs here, on the Node that built it (the local runner, in its own process). */
+export const localTarget = `node${process.versions.node}`
+
 /** esbuild's options for every artifact, apart from the entry point (`pnpm bench` builds its baselines with them too). */
 export const options = {
   bundle: true,
   minify: true,
   platform: "node",
   format: "esm",
-  target: "node20",
+  target: functionTarget,
   // Workspace packages point their `source` condition at TypeScript: bundle from sources. `module`
   // (which any custom condition switches off) and `mainFields` pick the SDK's ES modules over its
   // CommonJS, so unused code is shaken out: a third smaller, and no browser-detection code for Node.
@@ -55,15 +67,16 @@ export type Contents = Metafile
 
 /**
  * One minified ESM file with everything `entry` imports, built in memory, and what went into it. The
- * entry is a file, or a module's source resolved from here (how the handler of `@dyna/aws` is named).
+ * entry is a file, or a module's source resolved from here (how the handler of `@dyna/aws` is named);
+ * the target is the deployed function's unless said otherwise.
  */
-export const bundle = (entry: string | { readonly source: string }) =>
+export const bundle = (entry: string | { readonly source: string }, target: string = options.target) =>
   Effect.gen(function*() {
     const input = typeof entry === "string"
       ? { entryPoints: [entry] }
       : { stdin: { contents: entry.source, resolveDir: dirname(besideThis("./Bundle")), loader: "ts" as const, sourcefile: "handler-entry.ts" } }
     const result = yield* Effect.tryPromise({
-      try: () => build({ ...options, ...input, metafile: true }),
+      try: () => build({ ...options, ...input, target, metafile: true }),
       catch: (cause) =>
         new BundleError({
           message: `esbuild could not bundle ${typeof entry === "string" ? entry : "@dyna/aws/Handler"}: ${cause instanceof Error ? cause.message : String(cause)}`
@@ -84,5 +97,5 @@ export const make: Effect.Effect<Artifact, BundleError> = Effect.gen(function*()
   return { code, zip, sha256: sha256Base64(zip) }
 })
 
-/** The local runner as one file, so its background process needs neither tsx nor the sources. */
-export const runner: Effect.Effect<Uint8Array, BundleError> = Effect.map(bundle(besideThis("../local/RunnerMain")), ({ code }) => code)
+/** The local runner as one file, so its background process needs neither tsx nor the sources; for the Node that runs it. */
+export const runner: Effect.Effect<Uint8Array, BundleError> = Effect.map(bundle(besideThis("../local/RunnerMain"), localTarget), ({ code }) => code)

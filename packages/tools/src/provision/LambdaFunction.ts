@@ -64,7 +64,7 @@ export const configuration = (
   Environment: { Variables: { ...current?.Environment?.Variables, ...Deployment.functionEnvironment(names, options) } }
 })
 
-/** What differs between the function as it is and as we deploy it, in words: `runtime python3.12 → nodejs22.x`, … */
+/** What differs between the function as it is and as we deploy it, in words: `runtime python3.12 → nodejs24.x`, … */
 export const configurationChanges = (
   current: FunctionConfiguration,
   names: Deployment.Names,

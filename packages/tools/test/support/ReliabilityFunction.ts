@@ -18,12 +18,12 @@ import type { FromWorker, ToWorker, WorkerConfig } from "./ReliabilityWorker.js"
 const WORKER_SOURCE = fileURLToPath(new URL("./ReliabilityWorker.ts", import.meta.url))
 
 /**
- * The worker bundled into one file in `dir` with the Lambda artifact's esbuild options: a process then
- * starts in well under a second, where tsx would take many on a busy machine.
+ * The worker bundled into one file in `dir` with the Lambda artifact's esbuild options, for the Node
+ * that forks it: a process then starts in well under a second, where tsx would take many on a busy machine.
  */
 export const bundle = async (dir: string): Promise<string> => {
   const outfile = join(dir, "reliability-worker.mjs")
-  await build({ ...Bundle.options, entryPoints: [WORKER_SOURCE], outfile, write: true })
+  await build({ ...Bundle.options, target: Bundle.localTarget, entryPoints: [WORKER_SOURCE], outfile, write: true })
   return outfile
 }
 
