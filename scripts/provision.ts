@@ -26,7 +26,7 @@ KEYS_ONLY stream, its function's code, its mapping) is shown and asked for befor
                    (\`pnpm local:logs\` shows what it does).
   aws              the same tables and stream in your account, the function's role and
                    least-privilege policy, the bundled function JAM_Lambda_Exec_Function_EDIT_THIS
-                   (nodejs22.x), and the event source mapping from the stream to it. Existing tables
+                   (${Deployment.functionSettings.runtime}), and the event source mapping from the stream to it. Existing tables
                    and an existing function (the Jam's) are adopted, never recreated; the function's
                    code is saved as a version before ours replaces it. It first prints the account,
                    the caller and the region it works in.

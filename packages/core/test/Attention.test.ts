@@ -23,7 +23,7 @@ const entry = (fields: Partial<Attention.MappingEntry> = {}): Attention.MappingE
 const aws = (fields: Partial<Attention.AwsMapping> = {}): Attention.AwsMapping => ({
   _tag: "AwsMapping",
   functionName: "fn",
-  function: { runtime: "nodejs22.x", state: "Active" },
+  function: { runtime: "nodejs24.x", state: "Active" },
   mappings: [entry()],
   error: undefined,
   ...fields

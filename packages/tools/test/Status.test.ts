@@ -329,7 +329,7 @@ describe("Status on AWS", () => {
 
   const ourFunction = (): FakeAwsModule.FunctionSeed => ({
     name: fn,
-    runtime: "nodejs22.x",
+    runtime: "nodejs24.x",
     handler: "index.handler",
     role: FakeAws.roleArn("DynaEliteFunctionRole"),
     codeSha256: "c29tZQ==",
@@ -430,7 +430,7 @@ describe("Status on AWS", () => {
       `Tables       ${names.transactions} ≈4,012 · ${names.profiles} ? · ${names.rejected} ? · ${names.events} ? (item counts approx.: AWS refreshes them about every 6 h)`
     )
     assert.include(screen, `Stream       ${names.transactions} NEW_IMAGE, ENABLED, 1 open shard of 2`)
-    assert.include(screen, `Function     ${fn} nodejs22.x, Active`)
+    assert.include(screen, `Function     ${fn} nodejs24.x, Active`)
     assert.include(screen, "Mapping      m-1 Enabled (User action), last result OK, batch size 100")
     assert.include(screen, `Lag          not measured here: see the IteratorAge metric of ${fn} in CloudWatch (AWS/Lambda)`)
     assert.include(screen, "Quarantined  1 record(s)   On-failure no destination configured (records given up on are dropped)")
