@@ -7,16 +7,18 @@ import * as Plan from "@dyna/core/Plan"
 import * as StreamRecord from "@dyna/core/StreamRecord"
 import type { Transaction } from "@dyna/core/Transaction"
 import * as Verdict from "@dyna/core/Verdict"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import * as Metrics from "./Metrics.js"
 import * as ProfileStore from "./ProfileStore.js"
 import { Quarantine, type Rejection } from "./Quarantine.js"
 
 /** How many customers (and quarantine writes) are in flight at once within one batch. */
 const CONCURRENCY = 10
 
-/** What handling one part of a batch came to; the parts add up to the invocation's log line. */
+/** What handling one part of a batch came to; the parts add up to the invocation's log line and metrics. */
 interface Tally {
   readonly applied: number
   readonly duplicates: number
@@ -27,9 +29,28 @@ interface Tally {
   readonly alreadyQuarantined: number
   /** Records to deliver again, by sequence number (`undefined` when a record has none). */
   readonly failed: ReadonlyArray<string | undefined>
+  /** Customers taken from Normal to Elite. */
+  readonly promotions: number
+  /** Conditional profile writes that lost to another writer and were tried again. */
+  readonly racesLost: number
+  /** Profile writes that took. */
+  readonly profileWrites: number
+  /** Write units DynamoDB reported for the profile, page and quarantine writes that took. */
+  readonly writeUnits: number
 }
 
-const nothing: Tally = { applied: 0, duplicates: 0, unguarded: 0, quarantined: 0, alreadyQuarantined: 0, failed: [] }
+const nothing: Tally = {
+  applied: 0,
+  duplicates: 0,
+  unguarded: 0,
+  quarantined: 0,
+  alreadyQuarantined: 0,
+  failed: [],
+  promotions: 0,
+  racesLost: 0,
+  profileWrites: 0,
+  writeUnits: 0
+}
 
 const add = (a: Tally, b: Tally): Tally => ({
   applied: a.applied + b.applied,
@@ -37,7 +58,11 @@ const add = (a: Tally, b: Tally): Tally => ({
   unguarded: a.unguarded + b.unguarded,
   quarantined: a.quarantined + b.quarantined,
   alreadyQuarantined: a.alreadyQuarantined + b.alreadyQuarantined,
-  failed: [...a.failed, ...b.failed]
+  failed: [...a.failed, ...b.failed],
+  promotions: a.promotions + b.promotions,
+  racesLost: a.racesLost + b.racesLost,
+  profileWrites: a.profileWrites + b.profileWrites,
+  writeUnits: a.writeUnits + b.writeUnits
 })
 
 const total = (tallies: ReadonlyArray<Tally>): Tally => tallies.reduce(add, nothing)
@@ -82,6 +107,7 @@ const rejectionOf = (tx: Transaction, verdict: Verdict.Quarantine): readonly [Re
 export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   const store = yield* ProfileStore.ProfileStore
   const quarantine = yield* Quarantine
+  const startedAt = yield* Clock.currentTimeMillis
 
   /**
    * Quarantines one record; if even that fails, the record is delivered again rather than lost. Counts
@@ -99,10 +125,10 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
       reason: short(reason)
     }
     return quarantine.put(rejection, raw).pipe(
-      Effect.flatMap((outcome) =>
+      Effect.flatMap(({ outcome, writeUnits }) =>
         outcome === "quarantined"
-          ? Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts), Effect.as({ ...nothing, quarantined: 1 }))
-          : Effect.logInfo("record already quarantined").pipe(Effect.annotateLogs(facts), Effect.as({ ...nothing, alreadyQuarantined: 1 }))
+          ? Effect.logWarning("record quarantined").pipe(Effect.annotateLogs(facts), Effect.as({ ...nothing, quarantined: 1, writeUnits }))
+          : Effect.logInfo("record already quarantined").pipe(Effect.annotateLogs(facts), Effect.as({ ...nothing, alreadyQuarantined: 1, writeUnits }))
       ),
       Effect.catch((error) =>
         Effect.logError("quarantine write failed").pipe(
@@ -128,7 +154,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
   if (Result.isFailure(envelope)) {
     // Nothing to apply and nothing to retry; keep the event itself where an operator can see it.
     const tally = yield* setAside({ field: "Records", reason: "Records: the event has no Records array" }, event)
-    return yield* report(0, 0, tally)
+    return yield* report(0, 0, tally, startedAt)
   }
 
   // Pure: decode each record alone, then plan the good ones.
@@ -164,12 +190,14 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
               ...nothing,
               applied: update.applied.length,
               duplicates: update.duplicates.length + customer.repeats.length,
-              unguarded: update.unguarded.length
+              unguarded: update.unguarded.length,
+              promotions: update.promotion === undefined ? 0 : 1,
+              ...update.writes
             })
           }),
         // A profile at fault stays at fault: the records wait in quarantine. A race or DynamoDB may pass.
         onFailure: (error) =>
-          carryOut(
+          Effect.map(carryOut(
             Verdict.of(error),
             records,
             Effect.logError("customer update failed; records will be delivered again").pipe(
@@ -179,7 +207,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
                 error: error.message
               })
             )
-          )
+          ), (tally) => error._tag === "LostRace" ? { ...tally, racesLost: tally.racesLost + (error.racesLost ?? 0) } : tally)
       })
     )
   }
@@ -191,13 +219,32 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
       Effect.map(total)
     )
   ])
-  return yield* report(envelope.success.Records.length, plan.skipped.length, add(quarantined, applied))
+  return yield* report(envelope.success.Records.length, plan.skipped.length, add(quarantined, applied), startedAt)
 })
 
-/** Writes the invocation's one summary line and turns its failures into Lambda's response. */
-const report = (records: number, skipped: number, tally: Tally) =>
-  Effect.logInfo("batch processed").pipe(
-    Effect.annotateLogs({
+/** The invocation's metrics: the tally, the records received and how long the batch took. */
+const metricsOf = (records: number, tally: Tally, durationMillis: number): Metrics.Values => ({
+  RecordsReceived: records,
+  RecordsApplied: tally.applied,
+  DuplicatesSkipped: tally.duplicates,
+  Unguarded: tally.unguarded,
+  Quarantined: tally.quarantined,
+  Retried: tally.failed.length,
+  Promotions: tally.promotions,
+  RacesLost: tally.racesLost,
+  ProfileWrites: tally.profileWrites,
+  WriteUnits: tally.writeUnits,
+  BatchDuration: durationMillis
+})
+
+/**
+ * Writes the invocation's one summary line and its EMF line (CloudWatch's metrics), then turns its
+ * failures into Lambda's response.
+ */
+const report = (records: number, skipped: number, tally: Tally, startedAt: number) =>
+  Effect.gen(function*() {
+    const durationMillis = (yield* Clock.currentTimeMillis) - startedAt
+    yield* Effect.logInfo("batch processed").pipe(Effect.annotateLogs({
       records,
       applied: tally.applied,
       duplicates: tally.duplicates,
@@ -205,8 +252,15 @@ const report = (records: number, skipped: number, tally: Tally) =>
       quarantined: tally.quarantined,
       alreadyQuarantined: tally.alreadyQuarantined,
       failed: tally.failed.length,
-      unguarded: tally.unguarded
-    }),
+      unguarded: tally.unguarded,
+      promotions: tally.promotions,
+      racesLost: tally.racesLost,
+      profileWrites: tally.profileWrites,
+      writeUnits: tally.writeUnits,
+      durationMillis
+    }))
+    yield* Metrics.emit(metricsOf(records, tally, durationMillis))
+  }).pipe(
     Effect.andThen(Effect.fromResult(BatchResult.fromFailures(tally.failed))),
     Effect.tapError((error) => Effect.logError("failing the whole batch").pipe(Effect.annotateLogs({ error: error.message })))
   )

@@ -2,7 +2,7 @@
  * The DynamoDB client as a service: built once, closed by a finalizer, and the only place that turns
  * SDK exceptions into `DynamoDbError`s (read by `AwsCall`, like the Lambda and IAM clients').
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb"
+import { type ConsumedCapacity, DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -66,6 +66,14 @@ const cancellationKind = (cause: unknown): ErrorKind => {
   if (codes.some((c) => c === "TransactionConflict" || c === "ThrottlingError" || c === "ProvisionedThroughputExceeded")) return "Transient"
   return "Other"
 }
+
+/**
+ * The capacity units a response reports (`ReturnConsumedCapacity: "TOTAL"`), summed over its tables: one
+ * `ConsumedCapacity` for a single-item write, one per table for a transaction; 0 when none was reported.
+ */
+export const capacityUnits = (consumed: ConsumedCapacity | ReadonlyArray<ConsumedCapacity> | undefined): number =>
+  (consumed === undefined ? [] : "length" in consumed ? consumed : [consumed])
+    .reduce((sum, c) => sum + (c.CapacityUnits ?? c.WriteCapacityUnits ?? 0), 0)
 
 // "Item size has exceeded …" (PutItem, a too large value) or "Item size to update has exceeded …" (UpdateItem).
 const ITEM_TOO_LARGE = /item size (to update )?has exceeded the maximum allowed size/i

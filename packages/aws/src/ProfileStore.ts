@@ -29,13 +29,17 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { DynamoDb, type DynamoDbError, isItemTooLarge } from "./DynamoDb.js"
+import { capacityUnits, DynamoDb, type DynamoDbError, isItemTooLarge } from "./DynamoDb.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
 import { TransactionStore, type UnreadableRow } from "./TransactionStore.js"
 
 /** Other writers kept changing the profile between our read and our write, past `Retry.lostRace`. */
-export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", { custId: Schema.String }) {
+export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", {
+  custId: Schema.String,
+  /** How many of our conditional writes lost, over every attempt (the invocation's metrics count them). */
+  racesLost: Schema.optional(Schema.Number)
+}) {
   override get message() {
     return `CustProfile ${this.custId} kept changing under concurrent writers; will be delivered again`
   }
@@ -67,6 +71,24 @@ export class KeyTaken extends Schema.TaggedError<KeyTaken>()("KeyTaken", {
   override get message() {
     return `CustEliteEvents ${this.custId}/${this.key} already holds an ${this.what === "event" ? "EliteQualified event" : "applied page"}`
   }
+}
+
+/** What an update's writes came to, for the invocation's metrics. */
+export interface Writes {
+  /** Profile writes that took: an UpdateItem, or a TransactWriteItems with a promotion (0 or 1). */
+  readonly profileWrites: number
+  /** Conditional profile writes that lost to another writer, each followed by a fresh read and another try. */
+  readonly racesLost: number
+  /**
+   * The write units DynamoDB reported for the writes that took, the applied log's pages included (a
+   * refused conditional write reports none).
+   */
+  readonly writeUnits: number
+}
+
+/** A profile update as `apply` and `recount` return it: the core's update, and what writing it took. */
+export interface Applied extends ProfileUpdate.ProfileUpdate {
+  readonly writes: Writes
 }
 
 /** Why a customer's plan was not applied: the batch reports that customer's records as failed, for Lambda to retry. */
@@ -111,12 +133,12 @@ export class ProfileStore extends Context.Service<ProfileStore, {
    * Counts each transaction of the plan exactly once; a repeat of a counted one is reported as a duplicate.
    * The first attempt starts from `readAhead`'s profile when it has one; a lost race reads again.
    */
-  readonly apply: (plan: CustomerPlan, readAhead?: ReadAhead) => Effect.Effect<ProfileUpdate.ProfileUpdate, ApplyError>
+  readonly apply: (plan: CustomerPlan, readAhead?: ReadAhead) => Effect.Effect<Applied, ApplyError>
   /**
    * Sets the customer's total to the sum of their CustTransactions rows, through the same conditional
    * write: what backfill and repair do (see `ProfileUpdate.recount`).
    */
-  readonly recount: (custId: CustomerId, readAhead?: ReadAhead) => Effect.Effect<ProfileUpdate.ProfileUpdate, ApplyError | UnreadableRow>
+  readonly recount: (custId: CustomerId, readAhead?: ReadAhead) => Effect.Effect<Applied, ApplyError | UnreadableRow>
 }>()("dyna-elite/aws/ProfileStore") {
   /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
@@ -249,15 +271,18 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             new PutItemCommand({
               TableName: tables.events,
               Item: AppliedPages.toPageItem(page),
-              ConditionExpression: "attribute_not_exists(ProfileVersion)"
+              ConditionExpression: "attribute_not_exists(ProfileVersion)",
+              ReturnConsumedCapacity: "TOTAL"
             })
           ))).pipe(
-            Effect.catchTag("DynamoDbError", (e): Effect.Effect<void, DynamoDbError | KeyTaken> =>
+            Effect.map((out) => capacityUnits(out.ConsumedCapacity)),
+            Effect.catchTag("DynamoDbError", (e): Effect.Effect<number, DynamoDbError | KeyTaken> =>
               e.kind === "ConditionFailed" ? Effect.fail(new KeyTaken({ custId: page.custId, what: "page", key: page.key })) : Effect.fail(e))
           )
 
       /**
-       * Writes `next` if the row still holds the version `previous` had; false when another writer won.
+       * Writes `next` if the row still holds the version `previous` had (`took`: false when another writer
+       * won), and says the write units its writes consumed.
        * Its new pages go first, each put where nothing was. A promotion's event goes in the same
        * TransactWriteItems as the profile, so it exists exactly when the profile change does; every other
        * update is one UpdateItem (a transaction costs twice the write units).
@@ -295,21 +320,23 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             ...(next.pages.length === 0 ? {} : { ":pages": { L: next.pages.map(AppliedPages.toSegmentItem) } })
           }
         }
-        const sent: Effect.Effect<unknown, DynamoDbError> = promotion === undefined
-          ? db.call("UpdateItem", (c) => c.send(new UpdateItemCommand(profileUpdate)))
+        const sent: Effect.Effect<number, DynamoDbError> = promotion === undefined
+          ? db.call("UpdateItem", (c) => c.send(new UpdateItemCommand({ ...profileUpdate, ReturnConsumedCapacity: "TOTAL" })))
+            .pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
           : db.call("TransactWriteItems", (c) =>
             c.send(
               new TransactWriteItemsCommand({
+                ReturnConsumedCapacity: "TOTAL",
                 TransactItems: [
                   { Update: profileUpdate },
                   // Keyed by the promoting version; one left by an earlier life of the profile is told apart below.
                   { Put: { TableName: tables.events, Item: Promotion.toItem(promotion), ConditionExpression: "attribute_not_exists(CustID)" } }
                 ]
               })
-            ))
+            )).pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
         const profileWrite = Retry.onTransient(sent).pipe(
-          Effect.as(true),
-          Effect.catchTag("DynamoDbError", (e): Effect.Effect<boolean, DynamoDbError | ProfileTooLarge | KeyTaken> =>
+          Effect.map((units) => ({ took: true, units })),
+          Effect.catchTag("DynamoDbError", (e): Effect.Effect<{ readonly took: boolean; readonly units: number }, DynamoDbError | ProfileTooLarge | KeyTaken> =>
             e.kind !== "ConditionFailed"
               ? isItemTooLarge(e)
                 ? Effect.fail(new ProfileTooLarge({ custId: next.custId, loggedIds: next.applied.size }))
@@ -318,9 +345,14 @@ export class ProfileStore extends Context.Service<ProfileStore, {
                   cancellationCode(e, 1) === "ConditionalCheckFailed"
               // The profile still held what we read; only the event's key was taken.
               ? Effect.fail(new KeyTaken({ custId: next.custId, what: "event", key: String(promotion.profileVersion) }))
-              : Effect.succeed(false))
+              : Effect.succeed({ took: false, units: 0 }))
         )
-        return Effect.forEach(update.pages, putPage, { concurrency: 4, discard: true }).pipe(Effect.andThen(profileWrite))
+        return Effect.forEach(update.pages, putPage, { concurrency: 4 }).pipe(
+          Effect.flatMap((pages) => {
+            const pageUnits = pages.reduce((sum, units) => sum + units, 0)
+            return profileWrite.pipe(Effect.map(({ took, units }) => ({ took, units: units + pageUnits })))
+          })
+        )
       }
 
       /**
@@ -339,6 +371,13 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         let ahead = first
         // Raised by each KeyTaken, kept across attempts: the keys stay taken.
         let avoid: ProfileUpdate.Avoid = {}
+        // Counted across attempts, for the metrics: the races lost and the write units spent on the way.
+        let racesLost = 0
+        let writeUnits = 0
+        const applied = (update: ProfileUpdate.ProfileUpdate, profileWrites: number): Applied => ({
+          ...update,
+          writes: { profileWrites, racesLost, writeUnits }
+        })
         const read = Effect.suspend(() => {
           const taken = ahead
           ahead = undefined
@@ -348,10 +387,13 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           const current = yield* read
           const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
           const update = yield* decide(current, now, { avoid })
-          if (!ProfileUpdate.changes(update)) return update
-          if (yield* write(update)) return update
+          if (!ProfileUpdate.changes(update)) return applied(update, 0)
+          const written = yield* write(update)
+          writeUnits += written.units
+          if (written.took) return applied(update, 1)
+          racesLost++
           yield* Effect.logDebug("lost a race for the profile; reading it again").pipe(Effect.annotateLogs({ custId }))
-          return yield* new LostRace({ custId })
+          return yield* new LostRace({ custId, racesLost })
         }).pipe(
           Effect.tapError((e) =>
             Effect.sync(() => {
@@ -364,7 +406,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           ),
           Effect.retry({ schedule: Retry.lostRace, while: (e) => e instanceof LostRace || e instanceof KeyTaken }),
           // Past its retries a taken key is like a race that kept being lost: delivered again later.
-          Effect.mapError((e) => (e instanceof KeyTaken ? new LostRace({ custId }) : e))
+          Effect.mapError((e) => (e instanceof KeyTaken ? new LostRace({ custId, racesLost }) : e))
         )
       }
 

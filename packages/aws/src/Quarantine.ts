@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
+import { capacityUnits, DynamoDb, type DynamoDbError } from "./DynamoDb.js"
 import * as Pages from "./Pages.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
@@ -29,6 +29,13 @@ export interface Rejection {
   readonly tnNum?: string | undefined
   readonly field: string
   readonly reason: string
+}
+
+/** What `put` did: stored the record now, or found it stored by an earlier delivery; and the write units it took. */
+export interface Stored {
+  readonly outcome: "quarantined" | "already"
+  /** What DynamoDB reported for the put that stored it (a refused conditional put reports none). */
+  readonly writeUnits: number
 }
 
 /** A value the quarantine kept only the start of: which one, how long it was, and how much is kept (UTF-8 bytes). */
@@ -149,14 +156,16 @@ const rejectedOf = (item: Pages.Item): Rejected => {
   }
 }
 
+const already: Stored = { outcome: "already", writeUnits: 0 }
+
 /** CustTransactionsRejected: where a record that can never be applied is kept with its reason, so the batch can go on. */
 export class Quarantine extends Context.Service<Quarantine, {
   /**
-   * Sets one record aside; `"already"` when an earlier delivery did. Only a record stored now is
-   * `"quarantined"`: a second, different record under the same stream and sequence number is stored
-   * under its digest instead of being lost. The function needs only PutItem for it.
+   * Sets one record aside; its outcome is `"already"` when an earlier delivery did. Only a record stored
+   * now is `"quarantined"`: a second, different record under the same stream and sequence number is
+   * stored under its digest instead of being lost. The function needs only PutItem for it.
    */
-  readonly put: (rejection: Rejection, raw: unknown) => Effect.Effect<"quarantined" | "already", DynamoDbError>
+  readonly put: (rejection: Rejection, raw: unknown) => Effect.Effect<Stored, DynamoDbError>
   /** Every quarantined record, oldest first. */
   readonly list: () => Effect.Effect<ReadonlyArray<Rejected>, DynamoDbError>
   /** Says why a record still cannot be applied (replay); `"gone"` when it is no longer there. Operator only. */
@@ -205,7 +214,7 @@ export class Quarantine extends Context.Service<Quarantine, {
         }
 
         /** Puts the item under `recordId` unless one is there; then tells a redelivery from a different record. */
-        const putUnder = (recordId: string): Effect.Effect<"quarantined" | "already", DynamoDbError> =>
+        const putUnder = (recordId: string): Effect.Effect<Stored, DynamoDbError> =>
           Retry.onTransient(db.call("PutItem", (c) =>
             c.send(
               new PutItemCommand({
@@ -213,17 +222,18 @@ export class Quarantine extends Context.Service<Quarantine, {
                 Item: { RecordId: { S: recordId }, ...item },
                 // The first rejection's time and reason stand; a redelivery adds nothing.
                 ConditionExpression: "attribute_not_exists(RecordId)",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD"
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+                ReturnConsumedCapacity: "TOTAL"
               })
             ))).pipe(
-              Effect.as("quarantined" as const),
+              Effect.map((out): Stored => ({ outcome: "quarantined", writeUnits: capacityUnits(out.ConsumedCapacity) })),
               Effect.catchTag("DynamoDbError", (e) => {
                 if (e.kind !== "ConditionFailed") return Effect.fail(e)
                 const stored = storedDigest(e.cause)
                 // An item from before digests were stored, or this very record: it is already here.
-                if (Option.isNone(stored) || stored.value.Item.RawDigest.S === digest) return Effect.succeed("already" as const)
+                if (Option.isNone(stored) || stored.value.Item.RawDigest.S === digest) return Effect.succeed(already)
                 const byContent = digestKey(digest)
-                return recordId === byContent ? Effect.succeed("already" as const) : putUnder(byContent)
+                return recordId === byContent ? Effect.succeed(already) : putUnder(byContent)
               })
             )
         return yield* putUnder(recordIdOf(raw, json))

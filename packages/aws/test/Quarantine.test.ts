@@ -136,7 +136,7 @@ describe("the quarantine's keys", () => {
     const started = Date.now()
     const [outcome, rejected] = await Effect.runPromise(Effect.gen(function*() {
       const q = yield* Quarantine
-      const outcome = yield* q.put({ custId: "cut-1", field: "TnValue.N", reason: "TnValue.N: x" }, bad)
+      const { outcome } = yield* q.put({ custId: "cut-1", field: "TnValue.N", reason: "TnValue.N: x" }, bad)
       return [outcome, (yield* q.list()).find((r) => r.custId === "cut-1")] as const
     }).pipe(Effect.provide(layer)))
     assert.strictEqual(outcome, "quarantined")

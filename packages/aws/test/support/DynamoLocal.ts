@@ -5,6 +5,7 @@
 import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, waitUntilTableExists, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import type { AttributeValue } from "@aws-sdk/client-dynamodb"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, inject } from "vitest"
 import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import * as Handler from "../../src/Handler.js"
+import * as Metrics from "../../src/Metrics.js"
 import * as HandlerIam from "./HandlerIam.js"
 import * as Deployment from "../../src/Deployment.js"
 import { eventsTable, profilesTable, rejectedTable, type TableDefinition, Tables, transactionsTable } from "../../src/Tables.js"
@@ -117,8 +119,16 @@ export const servicesLayer = (names: TableNames, sdk: DynamoDBClient = client(),
   )
 
 /**
- * The real handler over the given tables; `logs` collects what it logged. Every call its client sends
- * is recorded and, after the test file, evaluated against the function's IAM policy (`HandlerIam`).
+ * A console that keeps what `Console.log` prints (the EMF lines; the logger writes elsewhere in tests)
+ * in `printed`, one entry per call, as Lambda would find it on stdout.
+ */
+export const printing = (printed: Array<string>) =>
+  Layer.succeed(Console.Console, { ...console, log: (...args: ReadonlyArray<unknown>) => void printed.push(args.map(String).join(" ")) })
+
+/**
+ * The real handler over the given tables; `logs` collects what it logged, `printed` what it printed
+ * (`metrics()` reads those as EMF lines). Every call its client sends is recorded and, after the test
+ * file, evaluated against the function's IAM policy (`HandlerIam`).
  */
 export const handler = (names: TableNames, options: { readonly faults?: Faults } = {}) => {
   const logs: Array<LogLine> = []
@@ -131,10 +141,13 @@ export const handler = (names: TableNames, options: { readonly faults?: Faults }
       faults.before?.(command, input)
     }
   }
-  const made = Handler.make(servicesLayer(names, client(recorded), logs))
+  const printed: Array<string> = []
+  const made = Handler.make(Layer.merge(servicesLayer(names, client(recorded), logs), printing(printed)))
   /** The counts of each invocation's "batch processed" line, oldest first. */
   const summaries = () => logs.filter((l) => l.message === "batch processed").map((l) => l.annotations)
-  return { ...made, logs, summaries, iam }
+  /** Each invocation's EMF line, read back, oldest first. */
+  const metrics = () => printed.flatMap((line) => Metrics.decode(line) ?? [])
+  return { ...made, logs, summaries, printed, metrics, iam }
 }
 
 const plain = (av: AttributeValue | undefined): unknown =>
