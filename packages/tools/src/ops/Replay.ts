@@ -197,7 +197,8 @@ export const run = Effect.fn("Replay.run")(function*<E, R>(options: Options<E, R
         const rows = yield* transactions.ofCustomer(id)
         return ProfileUpdate.recount(id, current, rows, Math.floor((yield* Clock.currentTimeMillis) / 1000))
       })
-      : store.recount(id)
+      // What it wrote is the same kind of update; its write counts are the handler's metrics, not replay's.
+      : store.recount(id).pipe(Effect.map((u): ProfileUpdate.ProfileUpdate => u))
     return update.pipe(
       Effect.map((u): readonly [string, Result.Result<Customer, Outcome>] => [custId, Result.succeed({
         custId,
