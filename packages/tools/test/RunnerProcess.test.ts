@@ -45,6 +45,7 @@ const expected = {
   PATH: "/usr/local/bin:/usr/bin:/bin",
   AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:8123",
   AWS_REGION: "eu-west-1",
+  AWS_LAMBDA_FUNCTION_NAME: "JAM_Lambda_Exec_Function_EDIT_THIS",
   PROFILES_TABLE: "CustProfile",
   LOG_LEVEL: "Info",
   AWS_ACCESS_KEY_ID: "local",
@@ -66,7 +67,7 @@ setInterval(() => {}, 1000)
 `
 
 describe("RunnerProcess.environment", () => {
-  it("keeps only the allowed variables of the caller, then the function's, then placeholder credentials", () => {
+  it("keeps only the allowed variables of the caller, names the function, then the function's, then placeholder credentials", () => {
     assert.deepStrictEqual(RunnerProcess.environment(mappingIn(root), caller), expected)
   })
 

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "vitest"
 import * as Deployment from "@dyna/aws/Deployment"
+import * as Metrics from "@dyna/aws/Metrics"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
 import { DynamoDbStreams } from "../src/clients/DynamoDbStreams.js"
 import * as OnFailure from "../src/local/OnFailure.js"
@@ -195,6 +196,12 @@ describe("Status on the local stack", () => {
     assert.deepStrictEqual(report.quarantined, { _tag: "Counted", count: 2 })
     assert.deepStrictEqual(report.elite, { _tag: "Counted", count: 2 })
     assert.deepStrictEqual(report.onFailure, { _tag: "Counted", records: 0, batches: 0, file: runnerFile(home, "on-failure.jsonl") })
+    // No runner log yet: nothing handled.
+    assert.deepStrictEqual(report.lastHour, {
+      _tag: "Summed",
+      totals: { batches: 0, applied: 0, duplicates: 0, quarantined: 0, promotions: 0, retried: 0 },
+      file: join(home, "runner.log")
+    })
     assert.deepInclude(report.mapping, { _tag: "LocalRunner", pid: undefined, status: undefined, streamArn: undefined })
     // Three INSERTs, none checkpointed; written just now, but DynamoDB Local stamps them to the minute.
     assert.deepInclude(report.lag, { _tag: "Measured", waiting: 3, capped: false, resolutionMillis: 60_000 })
@@ -224,9 +231,48 @@ describe("Status on the local stack", () => {
     assert.strictEqual(screen[2], `Stream       ${names.transactions} NEW_IMAGE, ENABLED, 1 shard`)
     assert.match(screen[3] ?? "", new RegExp(`^Mapping {6}local runner pid ${process.pid}, running; 2 batches, 3 records delivered; status \\d+ m?s old$`))
     assert.strictEqual(screen[4], "Lag          0 ms (caught up)")
-    assert.strictEqual(screen[5], "Quarantined  2 record(s)   On-failure 0 record(s)")
-    assert.strictEqual(screen[6], "Elite        2 customer(s)")
-    assert.strictEqual(screen.length, 7)
+    assert.strictEqual(screen[5], "Last hour    no batches handled")
+    assert.strictEqual(screen[6], "Quarantined  2 record(s)   On-failure 0 record(s)")
+    assert.strictEqual(screen[7], "Elite        2 customer(s)")
+    assert.strictEqual(screen.length, 8)
+  })
+
+  it("sums the last hour's EMF lines in the runner's log, by their Timestamp, passing over every other line", async () => {
+    const logHome = freshHome()
+    const now = Date.now()
+    const values = (applied: number, duplicates: number, quarantined: number, promotions: number, retried: number): Metrics.Values => ({
+      RecordsReceived: applied + duplicates + quarantined + retried,
+      RecordsApplied: applied,
+      DuplicatesSkipped: duplicates,
+      Unguarded: 0,
+      Quarantined: quarantined,
+      Retried: retried,
+      Promotions: promotions,
+      RacesLost: 1,
+      ProfileWrites: applied,
+      WriteUnits: 3 * applied,
+      BatchDuration: 12
+    })
+    const emf = (v: Metrics.Values, at: number) => JSON.stringify(Metrics.line(v, Deployment.DEFAULT_FUNCTION_NAME, at))
+    const foreign = JSON.stringify({ ...Metrics.line(values(50, 0, 0, 0, 0), "other", now), _aws: { Timestamp: now, CloudWatchMetrics: [{ Namespace: "Other", Dimensions: [], Metrics: [] }] } })
+    writeFileSync(join(logHome, "runner.log"), [
+      '{"message":"runner started","level":"INFO","timestamp":"2026-01-01T00:00:00.000Z"}',
+      emf(values(100, 100, 100, 100, 100), now - 2 * 3_600_000),
+      emf(values(3, 1, 1, 1, 0), now - 10 * 60_000),
+      '{"message":"batch processed","level":"INFO","annotations":{"applied":3}}',
+      foreign,
+      "runner: stopped on an error: boom",
+      emf(values(2, 0, 0, 0, 4), now - 60_000),
+      emf(values(1, 0, 0, 0, 0), now - 1_000).slice(0, 80)
+    ].join("\n"))
+    const report = await gather(names, logHome)
+    assert.deepStrictEqual(report.lastHour, {
+      _tag: "Summed",
+      totals: { batches: 2, applied: 5, duplicates: 1, quarantined: 1, promotions: 1, retried: 4 },
+      file: join(logHome, "runner.log")
+    })
+    assert.include(lines(StatusScreen.render(report)), "Last hour    5 applied, 1 duplicate, 1 quarantined, 1 promotion, 4 retried in 2 batches")
+    assert.deepStrictEqual(Status.lastHourTotals([emf(values(1, 0, 0, 0, 0), now - 3_600_000)], now).batches, 0)
   })
 
   it("counts the records the runner gave up on, from its on-failure file", async () => {
@@ -433,6 +479,8 @@ describe("Status on AWS", () => {
     assert.include(screen, `Function     ${fn} nodejs24.x, Active`)
     assert.include(screen, "Mapping      m-1 Enabled (User action), last result OK, batch size 100")
     assert.include(screen, `Lag          not measured here: see the IteratorAge metric of ${fn} in CloudWatch (AWS/Lambda)`)
+    assert.include(screen, `Last hour    see CloudWatch: namespace DynaElite, FunctionName ${fn}`)
+    assert.deepStrictEqual(report.lastHour, { _tag: "InCloudWatch", namespace: "DynaElite", functionName: fn })
     assert.include(screen, "Quarantined  1 record(s)   On-failure no destination configured (records given up on are dropped)")
     assert.strictEqual(StatusScreen.summary(report), "OK: mapping Enabled, lag: see IteratorAge in CloudWatch, 2 Elite, 1 quarantined.")
   })

@@ -89,8 +89,9 @@ export const INHERITED: ReadonlyArray<string> = [
 
 /**
  * The runner's whole environment, built here rather than passed on: the allowed variables of `from`
- * (see {@link INHERITED}), then the function's own (`mapping.environment`: its tables, its log level,
- * as Lambda sets them), then DynamoDB Local's placeholder credentials (it runs with `-sharedDb` and checks
+ * (see {@link INHERITED}), the function's name as Lambda sets it (`AWS_LAMBDA_FUNCTION_NAME`, the
+ * Jam's: the dimension of the metrics it prints), then the function's own (`mapping.environment`: its
+ * tables, its log level, as Lambda sets them), then DynamoDB Local's placeholder credentials (it runs with `-sharedDb` and checks
  * none) with the SDK's shared config and credentials files pointed at nothing and the instance metadata
  * service off, so neither the runner nor the function it loads can find a real AWS key anywhere.
  */
@@ -102,6 +103,7 @@ export const environment = (mapping: Mapping, from: Readonly<Record<string, stri
   return {
     AWS_REGION: "us-east-1",
     ...Object.fromEntries(inherited),
+    AWS_LAMBDA_FUNCTION_NAME: Deployment.names().functionName,
     ...mapping.environment,
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",

@@ -1,6 +1,6 @@
 /**
  * `pnpm status`: what the deployment looks like right now — tables, the stream, the mapping (the local
- * runner or Lambda's), the lag, what was set aside, the Elite count — gathered into a plain `Report`
+ * runner or Lambda's), the lag, the last hour's totals, what was set aside, the Elite count — gathered into a plain `Report`
  * (`StatusReport`), with what needs attention decided by `Attention` and rendered by `StatusScreen`.
  */
 import type { TableDescription } from "@aws-sdk/client-dynamodb"
@@ -13,6 +13,7 @@ import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
 import * as AwsCall from "@dyna/aws/AwsCall"
 import * as Deployment from "@dyna/aws/Deployment"
+import * as Metrics from "@dyna/aws/Metrics"
 import { DynamoDb, type DynamoDbError } from "@dyna/aws/DynamoDb"
 import { DynamoDbStreams } from "../clients/DynamoDbStreams.js"
 import * as Background from "../local/Background.js"
@@ -28,8 +29,22 @@ import * as LambdaFunction from "../provision/LambdaFunction.js"
 import { describeTable } from "@dyna/aws/TableDescription"
 import * as Retry from "@dyna/aws/Retry"
 import { Tables } from "@dyna/aws/Tables"
+import { Buffer } from "node:buffer"
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs"
 import * as Scan from "./Scan.js"
-import type { AwsMapping, AwsMappingEntry, Count, Facts, Lag, OnFailureReport, Report, StreamReport, TableReport } from "./StatusReport.js"
+import type {
+  AwsMapping,
+  AwsMappingEntry,
+  Count,
+  Facts,
+  Lag,
+  LastHour,
+  OnFailureReport,
+  Report,
+  StreamReport,
+  TableReport,
+  Totals
+} from "./StatusReport.js"
 import * as StatusScreen from "./StatusScreen.js"
 
 /** How many `GetRecords` pages (of up to 1,000 records) status reads per shard to measure the lag. */
@@ -37,6 +52,63 @@ export const MAX_LAG_PAGES = 10
 
 /** DynamoDB Local stamps `ApproximateCreationDateTime` to the minute (AWS to the second). */
 export const LOCAL_STAMP_RESOLUTION_MILLIS = 60_000
+
+/** The window `pnpm status` sums the function's metrics over. */
+export const LAST_HOUR_MILLIS = 3_600_000
+
+/**
+ * How much of the end of the runner's log status reads for the last hour: an invocation writes about
+ * 2 KB there, so this holds an hour of a batch a second with room to spare.
+ */
+export const MAX_LOG_TAIL_BYTES = 16 * 1024 * 1024
+
+/**
+ * The totals of the function's EMF lines (ours: namespace `Metrics.NAMESPACE`) among `lines` stamped
+ * within the hour before `now`; every other line is passed over. Pure.
+ */
+export const lastHourTotals = (lines: ReadonlyArray<string>, now: number): Totals => {
+  const totals = { batches: 0, applied: 0, duplicates: 0, quarantined: 0, promotions: 0, retried: 0 }
+  for (const line of lines) {
+    // Only a line that may be an EMF object is decoded: most of the log is other JSON.
+    if (!line.includes('"_aws"')) continue
+    const emitted = Metrics.decode(line)
+    if (emitted === undefined || !emitted.namespaces.includes(Metrics.NAMESPACE)) continue
+    if (emitted.timestamp <= now - LAST_HOUR_MILLIS || emitted.timestamp > now) continue
+    const v = emitted.values
+    totals.batches++
+    totals.applied += v.RecordsApplied ?? 0
+    totals.duplicates += v.DuplicatesSkipped ?? 0
+    totals.quarantined += v.Quarantined ?? 0
+    totals.promotions += v.Promotions ?? 0
+    totals.retried += v.Retried ?? 0
+  }
+  return totals
+}
+
+/** The last `maxBytes` of a file (all of a smaller one); empty when there is no file. */
+const readTail = (file: string, maxBytes: number) =>
+  Effect.try({
+    try: () => {
+      if (!existsSync(file)) return ""
+      const fd = openSync(file, "r")
+      try {
+        const size = fstatSync(fd).size
+        const length = Math.min(size, maxBytes)
+        const buffer = Buffer.alloc(length)
+        readSync(fd, buffer, 0, length, size - length)
+        return buffer.toString("utf8")
+      } finally {
+        closeSync(fd)
+      }
+    },
+    catch: (e) => new Error(`cannot read ${file}: ${reasonOf(e)}`)
+  })
+
+/** The last hour's totals from the runner's log (the function's stdout lands there). */
+const localLastHour = (logFile: string, now: number) =>
+  readTail(logFile, MAX_LOG_TAIL_BYTES).pipe(
+    Effect.map((text): LastHour => ({ _tag: "Summed", totals: lastHourTotals(text.split("\n"), now), file: logFile }))
+  )
 
 /** The report, with what needs attention worked out from the facts and said as sentences. */
 export const make = (facts: Facts): Report => ({ ...facts, attention: StatusScreen.attention(facts) })
@@ -227,6 +299,7 @@ export const local = Effect.fn("Status.local")(function*() {
     ),
     (reason): Lag => ({ _tag: "Unavailable", reason })
   )
+  const lastHour = yield* attempt(localLastHour(runner.logFile, c.now), (reason): LastHour => ({ _tag: "Unavailable", reason }))
   const onFailureFile = mapping?.onFailureFile ?? runner.onFailureFile
   const onFailure = yield* attempt(
     OnFailure.list(onFailureFile).pipe(Effect.map((entries): OnFailureReport => ({
@@ -255,6 +328,7 @@ export const local = Effect.fn("Status.local")(function*() {
       stale: status !== undefined && Attention.isStale(status.ageMillis)
     },
     lag,
+    lastHour,
     quarantined: c.quarantined,
     onFailure,
     elite: c.elite
@@ -314,6 +388,7 @@ export const aws = Effect.fn("Status.aws")(function*(functionName: string) {
     stream: c.stream.report,
     mapping,
     lag: { _tag: "Unavailable", reason: `not measured here: see the IteratorAge metric of ${functionName} in CloudWatch (AWS/Lambda)` },
+    lastHour: { _tag: "InCloudWatch", namespace: Metrics.NAMESPACE, functionName },
     quarantined: c.quarantined,
     onFailure: destination === undefined ? { _tag: "NoDestination" } : { _tag: "Destination", arn: destination },
     elite: c.elite

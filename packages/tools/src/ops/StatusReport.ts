@@ -74,6 +74,27 @@ export type OnFailureReport =
 /** A count read by a Scan, or why it could not be. */
 export type Count = { readonly _tag: "Counted"; readonly count: number } | { readonly _tag: "Unavailable"; readonly reason: string }
 
+/** The function's own totals over a window: what its EMF lines counted, summed. */
+export interface Totals {
+  /** Invocations: one EMF line each. */
+  readonly batches: number
+  readonly applied: number
+  readonly duplicates: number
+  readonly quarantined: number
+  readonly promotions: number
+  /** Records the function reported in `batchItemFailures`, to be delivered again. */
+  readonly retried: number
+}
+
+/**
+ * The last hour of the function's work. Locally, summed from the EMF lines the runner's log holds (by
+ * their Timestamp); on AWS, CloudWatch has the metrics, in the namespace and dimension named here.
+ */
+export type LastHour =
+  | { readonly _tag: "Summed"; readonly totals: Totals; readonly file: string }
+  | { readonly _tag: "InCloudWatch"; readonly namespace: string; readonly functionName: string }
+  | { readonly _tag: "Unavailable"; readonly reason: string }
+
 /** Everything `pnpm status` shows. */
 export interface Report {
   readonly target: "local" | "aws"
@@ -89,6 +110,7 @@ export interface Report {
   readonly stream: StreamReport
   readonly mapping: LocalRunner | AwsMapping
   readonly lag: Lag
+  readonly lastHour: LastHour
   /** Items in the quarantine table (a Scan, so exact on either target). */
   readonly quarantined: Count
   readonly onFailure: OnFailureReport

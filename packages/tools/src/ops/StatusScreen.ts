@@ -4,7 +4,7 @@
  */
 import * as Attention from "@dyna/core/Attention"
 import * as Format from "../Format.js"
-import type { AwsMapping, Count, Facts, Lag, LocalRunner, OnFailureReport, Report, StreamReport, TableReport } from "./StatusReport.js"
+import type { AwsMapping, Count, Facts, Lag, LastHour, LocalRunner, OnFailureReport, Report, StreamReport, TableReport } from "./StatusReport.js"
 
 const provisionHint = (target: Report["target"]) => (target === "local" ? "run `pnpm provision`" : "run `pnpm provision --target aws`")
 
@@ -111,6 +111,26 @@ const lagText = (lag: Lag) => {
     : `${Format.duration(lag.oldestAgeMillis)} (${waiting})`
 }
 
+const lastHourText = (h: LastHour) => {
+  switch (h._tag) {
+    case "Summed": {
+      const t = h.totals
+      if (t.batches === 0) return "no batches handled"
+      return [
+        `${Format.number(t.applied)} applied`,
+        Format.count(t.duplicates, "duplicate"),
+        `${Format.number(t.quarantined)} quarantined`,
+        Format.count(t.promotions, "promotion"),
+        `${Format.number(t.retried)} retried`
+      ].join(", ") + ` in ${Format.count(t.batches, "batch", "batches")}`
+    }
+    case "InCloudWatch":
+      return `see CloudWatch: namespace ${h.namespace}, FunctionName ${h.functionName}`
+    case "Unavailable":
+      return `unknown (${h.reason})`
+  }
+}
+
 const onFailureText = (o: OnFailureReport) => {
   switch (o._tag) {
     case "Counted":
@@ -138,6 +158,7 @@ export const render = (r: Report): string =>
     row("Stream", streamText(r.stream)),
     ...(r.mapping._tag === "LocalRunner" ? [row("Mapping", localMappingText(r.mapping))] : awsMappingText(r.mapping)),
     row("Lag", lagText(r.lag)),
+    row("Last hour", lastHourText(r.lastHour)),
     row("Quarantined", `${countText(r.quarantined, "record(s)")}   On-failure ${onFailureText(r.onFailure)}`),
     row("Elite", countText(r.elite, "customer(s)")),
     ...r.attention.map((a) => row("Attention", a))
