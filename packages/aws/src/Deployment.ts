@@ -113,6 +113,8 @@ export const tableNames = (n: TableNames): ReadonlyArray<string> => [n.transacti
  *   error the batch is bisected to isolate the record that causes it.
  * - Retries and record age are bounded so a poison record cannot stall its shard for the stream's 24 h.
  * - No batching window: a purchase should show on the profile well under a second later.
+ * - Lambda counts the records it polled, filtered out, invoked with, dropped and sent to the on-failure
+ *   destination (`MetricsConfig` `EventCount`); the alarms and the dashboard read them. The local runner ignores it.
  */
 export const MappingSettings = Schema.Struct({
   /** EventBridge-style patterns, as JSON text, as `FilterCriteria.Filters[].Pattern` takes them. */
@@ -124,7 +126,9 @@ export const MappingSettings = Schema.Struct({
   maximumRetryAttempts: Schema.Int,
   maximumRecordAgeInSeconds: Schema.Int,
   parallelizationFactor: Schema.Int,
-  startingPosition: Schema.Literals(["TRIM_HORIZON", "LATEST"])
+  startingPosition: Schema.Literals(["TRIM_HORIZON", "LATEST"]),
+  /** The event source mapping metrics Lambda emits (`MetricsConfig.Metrics`); only AWS has them. */
+  metrics: Schema.Array(Schema.Literal("EventCount"))
 })
 export type MappingSettings = typeof MappingSettings.Type
 
@@ -138,5 +142,6 @@ export const mappingSettings: MappingSettings = {
   maximumRetryAttempts: 10,
   maximumRecordAgeInSeconds: 6 * 60 * 60,
   parallelizationFactor: 1,
-  startingPosition: "TRIM_HORIZON"
+  startingPosition: "TRIM_HORIZON",
+  metrics: ["EventCount"]
 }

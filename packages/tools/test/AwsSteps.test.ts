@@ -122,7 +122,8 @@ const mappingSettings = {
   BisectBatchOnFunctionError: true,
   MaximumRetryAttempts: 10,
   MaximumRecordAgeInSeconds: 21600,
-  ParallelizationFactor: 1
+  ParallelizationFactor: 1,
+  MetricsConfig: { Metrics: ["EventCount" as const] }
 }
 
 describe("provisioning on AWS", () => {
@@ -132,8 +133,8 @@ describe("provisioning on AWS", () => {
     const { outcomes, lines } = await succeeded()
 
     // Enabling TTL on the new quarantine and events tables is an update of each.
-    assert.deepStrictEqual(outcomes.map((o) => o.action), [...Array(5).fill("created"), "updated", "updated", ...Array(5).fill("created")])
-    assert.strictEqual(lines.at(-1), "Done: 12 of 12 steps changed something.")
+    assert.deepStrictEqual(outcomes.map((o) => o.action), [...Array(5).fill("created"), "updated", "updated", ...Array(12).fill("created")])
+    assert.strictEqual(lines.at(-1), "Done: 19 of 19 steps changed something.")
     assert.deepStrictEqual(FakeAws.dynamo.commandCalls(CreateTableCommand).map((c) => c.args[0].input.TableName), [
       "CustTransactions",
       "CustProfile",
@@ -267,8 +268,8 @@ describe("provisioning on AWS", () => {
 
       const { outcomes, lines } = await succeeded()
 
-      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(12).fill("unchanged"))
-      assert.strictEqual(lines.at(-1), "Nothing to change: all 12 steps were already in place.")
+      assert.deepStrictEqual(outcomes.map((o) => o.action), Array(19).fill("unchanged"))
+      assert.strictEqual(lines.at(-1), "Nothing to change: all 19 steps were already in place.")
       const requests = sent()
       assert.isNotEmpty(requests)
       assert.deepStrictEqual(requests.filter((name) => mutating.test(name)), [])
@@ -313,7 +314,7 @@ describe("provisioning on AWS", () => {
     const attempts = FakeAws.lambda.commandCalls(CreateFunctionCommand).length
     assert.isAtLeast(attempts, 8)
     assert.isAtMost(attempts, 20)
-    assert.deepStrictEqual(errors, ["[11/12] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
+    assert.deepStrictEqual(errors, ["[11/19] function JAM_Lambda_Exec_Function_EDIT_THIS (bundled): failed"])
   })
 
   it("does not retry a function Lambda rejects for another reason", async () => {
@@ -376,7 +377,7 @@ describe("provisioning on AWS", () => {
       Enabled: true,
       ...mappingSettings
     }])
-    assert.deepInclude(outcomes.at(-1), { action: "updated", detail: "batch size, enabled" })
+    assert.deepInclude(outcomes[11], { action: "updated", detail: "batch size, enabled" })
   })
 
   it("fails clearly when Lambda leaves the mapping Disabled", async () => {
@@ -400,7 +401,7 @@ describe("provisioning on AWS", () => {
     FakeAws.account().failAlways("DescribeTable", FakeAws.noCredentials)
     const dynamo = await failed()
     assert.strictEqual(dynamo.message, sentence)
-    assert.deepStrictEqual(dynamo.errors, ["[1/12] table CustTransactions: cannot go on"])
+    assert.deepStrictEqual(dynamo.errors, ["[1/19] table CustTransactions: cannot go on"])
     assert.deepStrictEqual(sent(), ["DescribeTableCommand"])
 
     const account = FakeAws.account()
@@ -419,12 +420,12 @@ describe("provisioning on AWS", () => {
       assert.isNotEmpty(sent())
       assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
       assert.strictEqual(lines[0], "Plan (nothing is changed):")
-      assert.lengthOf(outcomes, 12)
+      assert.lengthOf(outcomes, 19)
       assert.match(String(lines.at(-1)), /^Plan: \d+ to create, \d+ to update, 0 to remove, \d+ unchanged or kept\./)
     }
     // The Jam's account: what would be displaced is said under its step.
     const { lines } = await RunSteps.succeeded(steps(), { mode: "plan" })
-    assert.include(lines.join("\n"), "[2/12] stream on CustTransactions: will update")
+    assert.include(lines.join("\n"), "[2/19] stream on CustTransactions: will update")
     assert.include(lines.join("\n"), "! replaces the KEYS_ONLY stream of CustTransactions, which provision did not create")
     assert.include(lines.join("\n"), "! replaces the code of function JAM_Lambda_Exec_Function_EDIT_THIS (python3.12)")
   })

@@ -96,17 +96,22 @@ describe("teardown on AWS", () => {
       "DeleteRoleCommand",
       "DeleteEventSourceMappingCommand",
       "DeleteEventSourceMappingCommand",
-      "DeleteFunctionCommand"
+      "DeleteFunctionCommand",
+      ...Array(5).fill("DeleteAlarmsCommand"),
+      "DeleteDashboardsCommand",
+      "DeleteLogGroupCommand"
     ])
 
-    assert.deepStrictEqual(outcomes.map((o) => o.action), ["deleted", "kept", "deleted", "deleted", "deleted", "kept", "kept", "kept", "kept"])
-    assert.deepStrictEqual(outcomes.slice(-4).map((o) => [o.resource, o.detail]), [
+    assert.deepStrictEqual(outcomes.map((o) => o.action), [
+      "deleted", "kept", "deleted", "deleted", "deleted", "kept", "kept", "kept", "kept", ...Array(7).fill("deleted")
+    ])
+    assert.deepStrictEqual(outcomes.slice(5, 9).map((o) => [o.resource, o.detail]), [
       [FakeAws.tableArn("CustTransactions"), "pass --delete-data to delete it"],
       [FakeAws.tableArn("CustProfile"), "pass --delete-data to delete it"],
       [FakeAws.tableArn("CustTransactionsRejected"), "pass --delete-data to delete it"],
       [FakeAws.tableArn("CustEliteEvents"), "pass --delete-data to delete it"]
     ])
-    assert.strictEqual(lines.at(-1), "Done: 4 of 9 steps changed something.")
+    assert.strictEqual(lines.at(-1), "Done: 11 of 16 steps changed something.")
 
     forgetRequests()
     const withData = await teardown(true)
@@ -118,7 +123,9 @@ describe("teardown on AWS", () => {
       { TableName: "CustEliteEvents" }
     ])
     assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [...Array(4).fill("DeleteTableCommand"), "DeleteBucketCommand"])
-    assert.deepStrictEqual(withData.outcomes.map((o) => o.action), ["unchanged", "deleted", "unchanged", "unchanged", "unchanged", "deleted", "deleted", "deleted", "deleted"])
+    assert.deepStrictEqual(withData.outcomes.map((o) => o.action), [
+      "unchanged", "deleted", "unchanged", "unchanged", "unchanged", "deleted", "deleted", "deleted", "deleted", ...Array(7).fill("unchanged")
+    ])
   })
 
   it("on the Jam's account removes the mapping and our policy, and keeps the Jam's function and role", async () => {
@@ -132,7 +139,14 @@ describe("teardown on AWS", () => {
     assert.deepStrictEqual(input(FakeAws.iam.commandCalls(DeleteRolePolicyCommand)), [{ RoleName: "JamLambdaRole", PolicyName: POLICY }])
     assert.lengthOf(FakeAws.lambda.commandCalls(DeleteFunctionCommand), 0)
     assert.lengthOf(FakeAws.iam.commandCalls(DeleteRoleCommand), 0)
-    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), ["DeleteRolePolicyCommand", "DeleteEventSourceMappingCommand"])
+    // The Jam's function's log group is ours: provision created it (the function had not run here).
+    assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [
+      "DeleteRolePolicyCommand",
+      "DeleteEventSourceMappingCommand",
+      ...Array(5).fill("DeleteAlarmsCommand"),
+      "DeleteDashboardsCommand",
+      "DeleteLogGroupCommand"
+    ])
 
     const [, , , fn, role] = outcomes
     assert.deepStrictEqual(fn, {
@@ -166,7 +180,7 @@ describe("teardown on AWS", () => {
       { TableName: "CustEliteEvents" }
     ])
     assert.lengthOf(FakeAws.dynamo.commandCalls(CreateBackupCommand), 0)
-    assert.deepStrictEqual(outcomes.slice(-4).map((o) => [o.action, o.detail]), [
+    assert.deepStrictEqual(outcomes.slice(5, 9).map((o) => [o.action, o.detail]), [
       ["kept", "it was there before provision (no owner tag of this deployment); --force-delete-data deletes it too"],
       ["kept", "it was there before provision (no owner tag of this deployment); --force-delete-data deletes it too"],
       ["deleted", undefined],
@@ -214,8 +228,8 @@ describe("teardown on AWS", () => {
     const { lines } = await RunSteps.succeeded(awsTeardownSteps(target, { deleteData: true, forceDeleteData: true }), { mode: "plan" })
 
     assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
-    assert.include(lines.join("\n"), `[4/9] function ${FUNCTION}: keeps`)
-    assert.include(lines.join("\n"), "[6/9] table CustTransactions: will delete")
+    assert.include(lines.join("\n"), `[4/16] function ${FUNCTION}: keeps`)
+    assert.include(lines.join("\n"), "[6/16] table CustTransactions: will delete")
   })
 
   it("changes nothing on a second run, fresh or Jam, with or without data: only reads are sent", async () => {
@@ -231,7 +245,7 @@ describe("teardown on AWS", () => {
         assert.isNotEmpty(sent())
         assert.deepStrictEqual(sent().filter((name) => mutating.test(name)), [])
         assert.isTrue(outcomes.every((o) => o.action === "unchanged" || o.action === "kept"))
-        assert.strictEqual(lines.at(-1), "Nothing to change: all 9 steps were already in place.")
+        assert.strictEqual(lines.at(-1), "Nothing to change: all 16 steps were already in place.")
       }
     }
   })
@@ -244,7 +258,7 @@ describe("teardown on AWS", () => {
     const { message, errors } = await RunSteps.failed(awsTeardownSteps(target, { deleteData: false, forceDeleteData: false }), { yes: true })
 
     assert.strictEqual(message, "event source mapping created-0 is still Deleting after 5 minutes; run teardown again later")
-    assert.deepStrictEqual(errors, [`[1/9] stream mapping CustTransactions → ${FUNCTION}: failed`])
+    assert.deepStrictEqual(errors, [`[1/16] stream mapping CustTransactions → ${FUNCTION}: failed`])
     // Every 2 seconds for 5 minutes.
     assert.approximately(FakeAws.lambda.commandCalls(GetEventSourceMappingCommand).length, 151, 2)
   })

@@ -21,8 +21,8 @@ export class CloudWatchError extends Schema.TaggedError<CloudWatchError>()("Clou
 }
 
 const names: AwsCall.ServiceNames = {
-  // GetDashboard answers ResourceNotFound (the query API's name), ListTagsForResource ResourceNotFoundException.
-  notFound: new Set(["ResourceNotFound", "ResourceNotFoundException"]),
+  // GetDashboard's DashboardNotFoundError (ResourceNotFound on the wire), ListTagsForResource's ResourceNotFoundException.
+  notFound: new Set(["DashboardNotFoundError", "ResourceNotFound", "ResourceNotFoundException"]),
   conflict: new Set(["ConcurrentModificationException", "ConflictException"])
 }
 

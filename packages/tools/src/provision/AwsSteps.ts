@@ -1,19 +1,25 @@
 /**
  * The AWS target's provisioning, in order: the tables and the stream (the same steps as the local
- * target's), the function's role and policy, the function, and the mapping from the stream to it. Each
+ * target's), the function's role and policy, the function, the mapping from the stream to it, then what
+ * lets operators watch it: the function's log retention, the alarms and the dashboard. Each
  * step decides from what exists first, so a second run changes nothing, and `--plan` changes nothing at all.
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Deployment from "@dyna/aws/Deployment"
 import type { DynamoDb, DynamoDbError } from "@dyna/aws/DynamoDb"
+import { CloudWatch, type CloudWatchError } from "../clients/CloudWatch.js"
+import { CloudWatchLogs, type CloudWatchLogsError } from "../clients/CloudWatchLogs.js"
 import { Iam, type IamError } from "../clients/Iam.js"
 import { Lambda, type LambdaError } from "../clients/Lambda.js"
 import { S3, type S3Error } from "../clients/S3.js"
+import * as Alarms from "./Alarms.js"
 import * as Arn from "./Arn.js"
 import * as Bundle from "./Bundle.js"
+import * as Dashboard from "./Dashboard.js"
 import * as EventSourceMapping from "./EventSourceMapping.js"
 import * as LambdaFunction from "./LambdaFunction.js"
+import * as LogRetention from "./LogRetention.js"
 import * as OnFailureDestination from "./OnFailureDestination.js"
 import * as Role from "./Role.js"
 import { applied, change, type Step } from "./Step.js"
@@ -31,15 +37,17 @@ export type AwsStepError =
   | EventSourceMapping.MappingNotEnabled
   | S3Error
   | OnFailureDestination.BucketNotOurs
+  | CloudWatchError
+  | CloudWatchLogsError
 
 /** What the steps run on. */
-export type AwsServices = DynamoDb | Lambda | Iam | S3
+export type AwsServices = DynamoDb | Lambda | Iam | S3 | CloudWatch | CloudWatchLogs
 
 /**
  * The Lambda and IAM clients, from the SDK's default credentials chain in the command's region.
  * `DynamoDb` comes from the scripts' own layer, which the AWS target configures without an endpoint.
  */
-export const layer = Layer.mergeAll(Lambda.layer, Iam.layer, S3.layer)
+export const layer = Layer.mergeAll(Lambda.layer, Iam.layer, S3.layer, CloudWatch.layer, CloudWatchLogs.layer)
 
 /** One deployment on AWS: its names, and the account and region it lives in (from STS, before anything exists). */
 export interface Target {
@@ -47,7 +55,20 @@ export interface Target {
   readonly location: Deployment.Location
   /** Settings of the function's environment (`--quarantine-days`); the defaults when absent. */
   readonly function?: Deployment.FunctionOptions
+  /** The alarms' thresholds and topic, the log retention (`--alarm-threshold`, `--alarm-topic`, `--log-retention-days`); the defaults when absent. */
+  readonly monitoring?: Monitoring
 }
+
+/** How operators are told about the pipeline: the alarms' thresholds and where they go, and how long the function's logs are kept. */
+export interface Monitoring {
+  readonly thresholds: Alarms.Thresholds
+  /** An SNS topic's ARN the alarms notify; none by default (they show in the console). */
+  readonly topic?: string | undefined
+  readonly logRetentionDays: number
+}
+
+/** What provision sets up when no flag says otherwise. */
+export const defaultMonitoring: Monitoring = { thresholds: Alarms.defaultThresholds, logRetentionDays: LogRetention.DEFAULT_RETENTION_DAYS }
 
 /** The ARNs a deployment's resources have, or will have once created. */
 export const arns = ({ names, location: at }: Target) => ({
@@ -104,6 +125,20 @@ const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
   })
 
 /**
+ * The UUID of the mapping from the table's current stream to the function (the alarms and the dashboard
+ * watch its metrics), or `undefined` while there is none (a plan before the mapping step made it).
+ */
+export const mappingUuid = (names: Deployment.Names) =>
+  Effect.gen(function*() {
+    const stream = (yield* describeTable(names.transactions))?.LatestStreamArn
+    if (stream === undefined) return undefined
+    const mappings = yield* EventSourceMapping.list(names.functionName).pipe(
+      Effect.catchTag("LambdaError", (e) => (e.kind === "NotFound" ? Effect.succeed([]) : Effect.fail(e)))
+    )
+    return mappings.find((m) => m.EventSourceArn === stream)?.UUID
+  })
+
+/**
  * TTL on a table's `ExpiresAt`: quarantined records (30 days) and a hot customer's applied-log pages in
  * CustEliteEvents (a day; events themselves carry no `ExpiresAt` and stay). Before the table exists (a
  * plan), it will be set once it does.
@@ -129,6 +164,8 @@ export const awsSteps = (
     const owner = Deployment.ownerTag(names.prefix, target.location.region)
     const tables = TableSteps.byTag(owner)
     const bundle = yield* Effect.cached(artifact)
+    const monitoring = target.monitoring ?? defaultMonitoring
+    const uuid = mappingUuid(names)
     return [
       { title: `table ${names.transactions}`, decide: TableSteps.decideTable(TableSteps.transactionsTable(names.transactions), tables) },
       { title: `stream on ${names.transactions}`, decide: TableSteps.decideStream(names.transactions, tables) },
@@ -144,6 +181,15 @@ export const awsSteps = (
         title: `function ${names.functionName} (bundled)`,
         decide: LambdaFunction.decidePublish(names, bundle, arns(target).ourRole, owner, target.function)
       },
-      { title: `stream mapping ${names.transactions} → ${names.functionName}`, decide: mappingStep(target, owner) }
+      { title: `stream mapping ${names.transactions} → ${names.functionName}`, decide: mappingStep(target, owner) },
+      LogRetention.step(names.functionName, owner, monitoring.logRetentionDays),
+      ...Alarms.steps({ prefix: names.prefix, functionName: names.functionName, owner, thresholds: monitoring.thresholds, topic: monitoring.topic }, uuid),
+      Dashboard.step({
+        prefix: names.prefix,
+        functionName: names.functionName,
+        owner,
+        location: target.location,
+        iteratorAgeSeconds: monitoring.thresholds.iteratorAgeSeconds
+      }, uuid)
     ]
   })

@@ -61,7 +61,8 @@ export const settings = (s: MappingSettings, onFailure?: string) => ({
   BisectBatchOnFunctionError: s.bisectBatchOnFunctionError,
   MaximumRetryAttempts: s.maximumRetryAttempts,
   MaximumRecordAgeInSeconds: s.maximumRecordAgeInSeconds,
-  ParallelizationFactor: s.parallelizationFactor
+  ParallelizationFactor: s.parallelizationFactor,
+  MetricsConfig: { Metrics: [...s.metrics] }
 })
 
 const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => isDeepStrictEqual([...a].sort(), [...b].sort())
@@ -86,6 +87,7 @@ export const mappingChanges = (
   compare("retry attempts", current.MaximumRetryAttempts, wanted.MaximumRetryAttempts)
   compare("record age", current.MaximumRecordAgeInSeconds, wanted.MaximumRecordAgeInSeconds)
   compare("parallelization", current.ParallelizationFactor, wanted.ParallelizationFactor)
+  if (!sameSet(current.MetricsConfig?.Metrics ?? [], s.metrics)) changes.push("metrics")
   if (onFailure !== undefined) compare("on-failure destination", current.DestinationConfig?.OnFailure?.Destination, onFailure)
   if (current.State === "Disabled" || current.State === "Disabling") changes.push("enabled")
   return changes

@@ -3,6 +3,8 @@
  * of its resources, the resources themselves (held once, so Lambda sees the roles IAM made and the
  * streams DynamoDB enabled), and the faults a test injects. `FakeAws` installs the services over it.
  */
+import type { MetricAlarm } from "@aws-sdk/client-cloudwatch"
+import type { LogGroup } from "@aws-sdk/client-cloudwatch-logs"
 import type { TableDescription } from "@aws-sdk/client-dynamodb"
 import type { Tag } from "@aws-sdk/client-iam"
 import type { EventSourceMappingConfiguration, FunctionConfiguration } from "@aws-sdk/client-lambda"
@@ -15,6 +17,8 @@ export const tableArn = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}
 export const roleArn = (path: string) => `arn:aws:iam::${ACCOUNT}:role/${path}`
 export const functionArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
 export const mappingArn = (uuid: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:event-source-mapping:${uuid}`
+export const alarmArn = (name: string) => `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${name}`
+export const logGroupArn = (name: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`
 
 /** What the SDK's default chain throws when it finds no credentials anywhere. */
 export const noCredentials = () =>
@@ -96,6 +100,16 @@ export interface Account extends Faults {
   readonly mappingTags: Map<string, Record<string, string>>
   /** A deleted mapping leaves the list at once but is Deleting for one GetEventSourceMapping before it is gone. */
   readonly deleting: Map<string, Mapping>
+  /** CloudWatch metric alarms, by name. */
+  readonly alarms: Map<string, MetricAlarm>
+  /** By alarm ARN. */
+  readonly alarmTags: Map<string, Record<string, string>>
+  /** Dashboard bodies (JSON text), by name. */
+  readonly dashboards: Map<string, string>
+  /** CloudWatch Logs groups, by name. */
+  readonly logGroups: Map<string, LogGroup>
+  /** By log group name. */
+  readonly logGroupTags: Map<string, Record<string, string>>
   /** What every later Invoke answers (by default `null`, as a handler that returns nothing). */
   readonly answer: (next: Invocation) => void
   /** What an Invoke answers now. */
@@ -121,6 +135,11 @@ export const empty = (): Account => {
     mappings: new Map(),
     mappingTags: new Map(),
     deleting: new Map(),
+    alarms: new Map(),
+    alarmTags: new Map(),
+    dashboards: new Map(),
+    logGroups: new Map(),
+    logGroupTags: new Map(),
     answer: (next) => {
       invocation = next
     },

@@ -60,10 +60,10 @@ export const failed = async <E>(steps: Steps<E>, options: RunOptions = {}) => {
 
 /** What the clients sent, by command name, in order. */
 export const sent = () =>
-  [FakeAws.dynamo, FakeAws.iam, FakeAws.lambda, FakeAws.s3].flatMap((mock) => mock.calls().map((call) => call.args[0].constructor.name))
+  [FakeAws.dynamo, FakeAws.iam, FakeAws.lambda, FakeAws.s3, FakeAws.cloudWatch, FakeAws.logs].flatMap((mock) => mock.calls().map((call) => call.args[0].constructor.name))
 
 export const forgetRequests = () => {
-  for (const mock of [FakeAws.dynamo, FakeAws.iam, FakeAws.lambda, FakeAws.s3]) mock.resetHistory()
+  for (const mock of [FakeAws.dynamo, FakeAws.iam, FakeAws.lambda, FakeAws.s3, FakeAws.cloudWatch, FakeAws.logs]) mock.resetHistory()
 }
 
 /** Requests that change something. */
