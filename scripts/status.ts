@@ -15,6 +15,9 @@ One screen on the deployment, read-only, ending with a one-line summary (OK: …
                source mapping (state, last processing result, batch size)
   Lag          local: records on the stream past the runner's checkpoints and the age of the oldest;
                aws: not measured (see the function's IteratorAge metric in CloudWatch)
+  Last hour    what the function did in the last hour: records applied, duplicates, quarantined,
+               promotions, retried; local: summed from its metrics lines in .dyna/runner.log;
+               aws: named (namespace DynaElite, dimension FunctionName in CloudWatch)
   Quarantined  records in CustTransactionsRejected; On-failure: records the runner gave up on
                (.dyna/runner/on-failure.jsonl), or on AWS the mapping's on-failure destination
   Elite        CustProfile items with TotalTnValue of $1,000 or more (a Scan with a filter)

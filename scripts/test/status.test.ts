@@ -4,6 +4,8 @@
  * counted, and with the runner killed; plus `--help` and bad arguments.
  */
 import { PutItemCommand } from "@aws-sdk/client-dynamodb"
+import * as Deployment from "@dyna/aws/Deployment"
+import * as Metrics from "@dyna/aws/Metrics"
 import { alive } from "@dyna/tools/local/Background"
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -54,15 +56,21 @@ describe("pnpm status", () => {
     const result = pnpm("status")
     assert.strictEqual(result.code, 0, `${result.stdout}\n${result.stderr}`)
     const lines = result.stdout.trimEnd().split("\n")
-    assert.deepStrictEqual(lines.slice(1, -1).map((l) => l.slice(0, 13).trim()), ["Tables", "Stream", "Mapping", "Lag", "Quarantined", "Elite"])
+    assert.deepStrictEqual(lines.slice(1, -1).map((l) => l.slice(0, 13).trim()), ["Tables", "Stream", "Mapping", "Lag", "Last hour", "Quarantined", "Elite"])
     assert.strictEqual(lines[0], `Dyna Elite status — local (DynamoDB Local at ${local.endpoint})`)
     assert.strictEqual(lines[1], "Tables       CustTransactions 3 · CustProfile 2 · CustTransactionsRejected 0 · CustEliteEvents 1")
     assert.strictEqual(lines[2], "Stream       CustTransactions NEW_IMAGE, ENABLED, 1 shard")
     assert.match(lines[3] ?? "", new RegExp(`^Mapping {6}local runner pid ${runnerPid()}, running; \\d+ batch(es)?, 3 records delivered; status \\d+ m?s old$`))
     assert.strictEqual(lines[4], "Lag          0 ms (caught up)")
-    assert.strictEqual(lines[5], "Quarantined  0 record(s)   On-failure 0 record(s)")
-    assert.strictEqual(lines[6], "Elite        1 customer(s)")
-    assert.strictEqual(lines[7], "OK: runner running, lag 0 ms, 1 Elite, 0 quarantined.")
+    // The function's EMF lines, in the runner's log: status-a's two purchases promote it.
+    assert.match(lines[5] ?? "", /^Last hour {4}3 applied, 0 duplicates, 0 quarantined, 1 promotion, 0 retried in \d+ batch(es)?$/)
+    assert.strictEqual(lines[6], "Quarantined  0 record(s)   On-failure 0 record(s)")
+    assert.strictEqual(lines[7], "Elite        1 customer(s)")
+    assert.strictEqual(lines[8], "OK: runner running, lag 0 ms, 1 Elite, 0 quarantined.")
+    const emitted = readFileSync(join(local.home, "runner.log"), "utf8").split("\n").flatMap((l) => Metrics.decode(l) ?? [])
+    assert.isAbove(emitted.length, 0)
+    assert.deepStrictEqual([...new Set(emitted.map((e) => e.functionName))], [Deployment.DEFAULT_FUNCTION_NAME])
+    assert.strictEqual(emitted.reduce((n, e) => n + (e.values.RecordsApplied ?? 0), 0), 3)
 
     const json = pnpm("status", "--json")
     assert.strictEqual(json.code, 0, json.stderr)
@@ -70,6 +78,8 @@ describe("pnpm status", () => {
     assert.deepInclude(report, { target: "local", endpoint: local.endpoint, home: local.home, attention: [], summary: "OK: runner running, lag 0 ms, 1 Elite, 0 quarantined." })
     assert.deepStrictEqual(report.elite, { _tag: "Counted", count: 1 })
     assert.deepInclude(report.mapping, { _tag: "LocalRunner", pid: runnerPid(), stale: false })
+    assert.deepInclude(report.lastHour, { _tag: "Summed", file: join(local.home, "runner.log") })
+    assert.deepInclude(report.lastHour.totals, { applied: 3, duplicates: 0, quarantined: 0, promotions: 1, retried: 0 })
   }, 240_000)
 
   it("with the runner killed: ATTENTION, the hint to provision, and exit code 1", async () => {
