@@ -8,6 +8,7 @@
 import * as Effect from "effect/Effect"
 import { assert, beforeAll, describe, it } from "vitest"
 import * as Deployment from "@dyna/aws/Deployment"
+import * as Alarms from "../src/provision/Alarms.js"
 import { awsSteps } from "../src/provision/AwsSteps.js"
 import { awsTeardownSteps } from "../src/provision/AwsTeardown.js"
 import * as Bundle from "../src/provision/Bundle.js"
@@ -96,6 +97,21 @@ const commands: ReadonlyArray<readonly [IamCheck.Service, string, Record<string,
   ].map((c): readonly [IamCheck.Service, string, Record<string, unknown>] => ["s3", `${c}Command`, { Bucket: bucket }]),
   ["s3", "GetObjectCommand", { Bucket: bucket, Key: "aws/lambda/batch.json" }],
   ["s3", "DeleteObjectsCommand", { Bucket: bucket, Delete: { Objects: [{ Key: "a" }, { Key: "b", VersionId: "v1" }] } }],
+  // the function's log group, the alarms and the dashboard
+  ["logs", "DescribeLogGroupsCommand", { logGroupNamePrefix: `/aws/lambda/${names.functionName}` }],
+  ["logs", "CreateLogGroupCommand", { logGroupName: `/aws/lambda/${names.functionName}`, tags: { "dyna-elite": "provisioned" } }],
+  ["logs", "PutRetentionPolicyCommand", { logGroupName: `/aws/lambda/${names.functionName}`, retentionInDays: 30 }],
+  ["logs", "ListTagsForResourceCommand", { resourceArn: `arn:aws:logs:${at.region}:${at.account}:log-group:/aws/lambda/${names.functionName}` }],
+  ["logs", "DeleteLogGroupCommand", { logGroupName: `/aws/lambda/${names.functionName}` }],
+  ...Alarms.KINDS.flatMap((kind): ReadonlyArray<readonly [IamCheck.Service, string, Record<string, unknown>]> => [
+    ["cloudwatch", "DescribeAlarmsCommand", { AlarmNames: [Alarms.alarmName("", kind)] }],
+    ["cloudwatch", "PutMetricAlarmCommand", { AlarmName: Alarms.alarmName("", kind), Tags: [{ Key: "dyna-elite", Value: "provisioned" }] }],
+    ["cloudwatch", "ListTagsForResourceCommand", { ResourceARN: `arn:aws:cloudwatch:${at.region}:${at.account}:alarm:${Alarms.alarmName("", kind)}` }],
+    ["cloudwatch", "DeleteAlarmsCommand", { AlarmNames: [Alarms.alarmName("", kind)] }]
+  ]),
+  ["cloudwatch", "GetDashboardCommand", { DashboardName: "DynaElite" }],
+  ["cloudwatch", "PutDashboardCommand", { DashboardName: "DynaElite" }],
+  ["cloudwatch", "DeleteDashboardsCommand", { DashboardNames: ["DynaElite"] }],
   // status, backfill, reconcile (with repair), elite export/events/watch, put-transaction, verify
   ["dynamodb", "DescribeStreamCommand", { StreamArn: streamArn }],
   ...Deployment.tableNames(names).map((t): readonly [IamCheck.Service, string, Record<string, unknown>] => ["dynamodb", "ScanCommand", { TableName: t, Segment: 0, TotalSegments: 4 }]),
@@ -171,7 +187,11 @@ describe("the operator's IAM policy", () => {
       { action: "lambda:CreateEventSourceMapping", resource: "*", context: { "lambda:FunctionArn": `arn:aws:lambda:${at.region}:${at.account}:function:SomethingElse` } },
       { action: "s3:DeleteBucket", resource: "arn:aws:s3:::someone-elses-bucket" },
       { action: "s3:GetObject", resource: "arn:aws:s3:::someone-elses-bucket/key" },
-      { action: "s3:PutObject", resource: `arn:aws:s3:::${bucket}/forged.json` }
+      { action: "s3:PutObject", resource: `arn:aws:s3:::${bucket}/forged.json` },
+      { action: "cloudwatch:DeleteAlarms", resource: `arn:aws:cloudwatch:${at.region}:${at.account}:alarm:SomeoneElsesAlarm` },
+      { action: "cloudwatch:PutDashboard", resource: `arn:aws:cloudwatch::${at.account}:dashboard/SomeoneElses` },
+      { action: "logs:DeleteLogGroup", resource: `arn:aws:logs:${at.region}:${at.account}:log-group:/aws/lambda/SomethingElse` },
+      { action: "logs:PutRetentionPolicy", resource: `arn:aws:logs:${at.region}:${at.account}:log-group:/aws/lambda/SomethingElse` }
     ]
     const denied = await IamCheck.simulate(OperatorPolicy.document(at, names, { adoptedRoleName: "JamRole" }), forbidden, at)
     assert.deepStrictEqual(denied.filter((d) => d.decision === "Invalid"), [], "requests the evaluator could not run prove nothing")
@@ -197,7 +217,14 @@ describe("the operator policy, against the recorded provision and teardown", () 
 
   /** Every request the pretend account's clients were sent since it was made, as IAM sees them. */
   const recorded = () =>
-    ([["dynamodb", FakeAws.dynamo], ["lambda", FakeAws.lambda], ["iam", FakeAws.iam], ["s3", FakeAws.s3]] as const).flatMap(([service, mock]) =>
+    ([
+      ["dynamodb", FakeAws.dynamo],
+      ["lambda", FakeAws.lambda],
+      ["iam", FakeAws.iam],
+      ["s3", FakeAws.s3],
+      ["cloudwatch", FakeAws.cloudWatch],
+      ["logs", FakeAws.logs]
+    ] as const).flatMap(([service, mock]) =>
       mock.calls().flatMap((call) => {
         const { command, input } = IamCheck.mockedCall(call)
         return IamCheck.sdkCallToIam(service, command, input, location, names.functionName)
@@ -221,7 +248,23 @@ describe("the operator policy, against the recorded provision and teardown", () 
     }
     // The recording covers what the issue names: the caller's account is read elsewhere (STS), the rest here.
     const actions = new Set(requests.map((r) => r.action))
-    for (const action of ["dynamodb:CreateBackup", "lambda:PublishVersion", "dynamodb:ListTagsOfResource", "lambda:ListTags", "s3:CreateBucket", "iam:PassRole"]) {
+    for (
+      const action of [
+        "dynamodb:CreateBackup",
+        "lambda:PublishVersion",
+        "dynamodb:ListTagsOfResource",
+        "lambda:ListTags",
+        "s3:CreateBucket",
+        "iam:PassRole",
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:TagResource",
+        "cloudwatch:PutDashboard",
+        "cloudwatch:DeleteDashboards",
+        "logs:CreateLogGroup",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteLogGroup"
+      ]
+    ) {
       assert.isTrue(actions.has(action), `${action} was recorded`)
     }
   })

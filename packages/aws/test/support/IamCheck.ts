@@ -23,7 +23,7 @@ export interface Denial {
 }
 
 /** The clients whose calls we map; DynamoDB Streams' commands go under "dynamodb", as IAM has them. */
-export type Service = "dynamodb" | "lambda" | "iam" | "s3" | "sts"
+export type Service = "dynamodb" | "lambda" | "iam" | "s3" | "sts" | "cloudwatch" | "logs"
 
 type Input = Readonly<Record<string, unknown>>
 
@@ -275,6 +275,50 @@ export const sdkCallToIam = (
     case "sts":
       if (name === "GetCallerIdentity") return [{ action: "sts:GetCallerIdentity", resource: "*" }]
       throw unknown()
+    case "cloudwatch": {
+      const alarm = (a: string) => arn("cloudwatch", `alarm:${a}`)
+      const dashboard = (d: string) => `arn:${at.partition}:cloudwatch::${at.account}:dashboard/${d}`
+      const names = (key: string) => list(input[key]).map((n) => (typeof n === "string" ? n : ""))
+      switch (name) {
+        case "DescribeAlarms":
+        case "DeleteAlarms":
+          return names("AlarmNames").map((a) => ({ action: `cloudwatch:${name}`, resource: alarm(a) }))
+        case "PutMetricAlarm":
+          return [
+            { action: "cloudwatch:PutMetricAlarm", resource: alarm(text(input, "AlarmName")) },
+            // Tags given with the alarm are authorized as TagResource too.
+            ...(list(input.Tags).length > 0 ? [{ action: "cloudwatch:TagResource", resource: alarm(text(input, "AlarmName")) }] : [])
+          ]
+        case "ListTagsForResource":
+        case "TagResource":
+          return [{ action: `cloudwatch:${name}`, resource: text(input, "ResourceARN") }]
+        case "GetDashboard":
+        case "PutDashboard":
+          return [{ action: `cloudwatch:${name}`, resource: dashboard(text(input, "DashboardName")) }]
+        case "DeleteDashboards":
+          return names("DashboardNames").map((d) => ({ action: "cloudwatch:DeleteDashboards", resource: dashboard(d) }))
+      }
+      throw unknown()
+    }
+    case "logs": {
+      const group = (g: string) => arn("logs", `log-group:${g}`)
+      switch (name) {
+        case "DescribeLogGroups":
+          return [{ action: "logs:DescribeLogGroups", resource: "*" }]
+        case "CreateLogGroup":
+          return [
+            { action: "logs:CreateLogGroup", resource: group(text(input, "logGroupName")) },
+            // Tags given at creation are authorized as TagResource too.
+            ...(keysOf(input.tags).length > 0 ? [{ action: "logs:TagResource", resource: group(text(input, "logGroupName")) }] : [])
+          ]
+        case "PutRetentionPolicy":
+        case "DeleteLogGroup":
+          return [{ action: `logs:${name}`, resource: group(text(input, "logGroupName")) }]
+        case "ListTagsForResource":
+          return [{ action: "logs:ListTagsForResource", resource: text(input, "resourceArn") }]
+      }
+      throw unknown()
+    }
   }
 
   function passRole(roleArn: string): IamRequest {

@@ -1,10 +1,13 @@
 /**
  * The least an operator's identity must be allowed to run `provision`, `teardown` and the operations
  * commands with `--target aws`: our four tables and their stream, our role, our function and its
- * mappings, the on-failure bucket, nothing else. Printed by `pnpm provision --print-operator-policy`;
+ * mappings, the on-failure bucket, the function's log group, our alarms and dashboard, nothing else. Printed by `pnpm provision --print-operator-policy`;
  * checked against the calls those commands send by an IAM evaluator (test/OperatorPolicy.test.ts).
  */
 import { type Location, type Names, onFailureBucketName, tableNames } from "@dyna/aws/Deployment"
+import { alarmName, KINDS } from "./Alarms.js"
+import { dashboardName } from "./Dashboard.js"
+import { logGroupName } from "./LogRetention.js"
 import { type PolicyDocument, PROFILE_ATTRIBUTES, type Statement } from "@dyna/aws/FunctionPolicy"
 
 /**
@@ -149,6 +152,25 @@ export const document = (
         [bucket]
       ),
       allow("OnFailureObjects", ["s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], [`${bucket}/*`]),
+      // The function's log group: created (tagged) when Lambda has not made it yet, its retention set, deleted by teardown.
+      allow(
+        "FunctionLogGroup",
+        ["logs:CreateLogGroup", "logs:TagResource", "logs:ListTagsForResource", "logs:PutRetentionPolicy", "logs:DeleteLogGroup"],
+        [`arn:${at.partition}:logs:${at.region}:${at.account}:log-group:${logGroupName(names.functionName)}`]
+      ),
+      // DescribeLogGroups takes no resource; it finds the group by its name.
+      allow("FindLogGroup", ["logs:DescribeLogGroups"], ["*"]),
+      // Our alarms, by name (tags at creation are TagResource), and our dashboard.
+      allow(
+        "OurAlarms",
+        ["cloudwatch:DescribeAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:ListTagsForResource", "cloudwatch:DeleteAlarms"],
+        KINDS.map((kind) => `arn:${at.partition}:cloudwatch:${at.region}:${at.account}:alarm:${alarmName(names.prefix, kind)}`)
+      ),
+      allow(
+        "OurDashboard",
+        ["cloudwatch:GetDashboard", "cloudwatch:PutDashboard", "cloudwatch:DeleteDashboards"],
+        [`arn:${at.partition}:cloudwatch::${at.account}:dashboard/${dashboardName(names.prefix)}`]
+      ),
       // Which account the credentials are for: the ARNs and the bucket name need it. Takes no resource.
       allow("WhoAmI", ["sts:GetCallerIdentity"], ["*"])
     ]
