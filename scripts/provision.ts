@@ -1,16 +1,20 @@
 import * as Caller from "@dyna/tools/Caller"
 import * as Deployment from "@dyna/aws/Deployment"
+import * as Alarms from "@dyna/tools/provision/Alarms"
 import * as AwsSteps from "@dyna/tools/provision/AwsSteps"
 import { localSteps } from "@dyna/tools/provision/LocalSteps"
+import * as LogRetention from "@dyna/tools/provision/LogRetention"
 import * as OperatorPolicy from "@dyna/tools/provision/OperatorPolicy"
 import * as Run from "@dyna/tools/provision/Run"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { confirmLayer, planFlag, planUsage, yesFlag, yesUsage } from "./lib/Changes.js"
-import { orExit, wholeNumber } from "./lib/Flags.js"
+import { badArgument, orExit, wholeNumber } from "./lib/Flags.js"
 import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScript.js"
 
 const usage = `Usage: pnpm provision [--target local|aws] [--region R] [--prefix P] [--plan] [--yes]
+                      [--alarm-topic ARN] [--alarm-threshold KEY=N ...] [--log-retention-days N]
        pnpm provision --print-operator-policy [--target aws [--region R]] [--prefix P]
 
 Takes you from nothing to a working pipeline, step by step, and is safe to run again: each step
@@ -35,6 +39,16 @@ ${planUsage}
 ${yesUsage}
   --quarantine-days N how long the quarantine keeps a record set aside (1 to 3650, default 30; the
                       function's QUARANTINE_DAYS, DynamoDB's TTL deletes it after that)
+  --alarm-topic ARN   (aws) an SNS topic you already have: the alarms notify it when they go off and
+                      when they are OK again (by default they only show in the CloudWatch console)
+  --alarm-threshold KEY=N
+                      (aws) change an alarm's threshold; may be given more than once. KEY is one of
+                      iterator-age (seconds behind, every minute for 5 minutes; default 60), errors,
+                      quarantined, given-up, throttles (how many in 5 minutes; default 1 each)
+  --log-retention-days N
+                      (aws) how long the function's log group keeps events (default 30; one of
+                      ${LogRetention.RETENTION_DAYS.slice(0, 12).join(", ")},
+                      ${LogRetention.RETENTION_DAYS.slice(12).join(", ")})
   --print-operator-policy
                       print the least-privilege IAM policy an operator needs to run provision, teardown
                       and the operations commands on AWS (with --target aws, for your account and
@@ -46,10 +60,23 @@ const { values } = parse(usage, {
   ...planFlag,
   ...yesFlag,
   "print-operator-policy": { type: "boolean", default: false },
-  "quarantine-days": { type: "string" }
+  "quarantine-days": { type: "string" },
+  "alarm-topic": { type: "string" },
+  "alarm-threshold": { type: "string", multiple: true },
+  "log-retention-days": { type: "string" }
 })
 const options = targetOf(usage, values)
 const quarantineDays = orExit(usage, wholeNumber("quarantine-days", values["quarantine-days"], { min: 1, max: 3650 }, Deployment.defaultFunctionOptions.quarantineDays))
+const checked = <A>(result: Result.Result<A, string>) => orExit(usage, Result.isSuccess(result) ? { ok: true, value: result.success } : { ok: false, problem: result.failure })
+const topic = values["alarm-topic"]
+if (topic !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(topic)) {
+  badArgument(usage, `--alarm-topic must be an SNS topic's ARN (arn:aws:sns:REGION:ACCOUNT:NAME), not ${JSON.stringify(topic)}`)
+}
+const monitoring: AwsSteps.Monitoring = {
+  thresholds: checked(Alarms.parseThresholds(values["alarm-threshold"] ?? [])),
+  topic,
+  logRetentionDays: checked(LogRetention.checkDays(values["log-retention-days"]))
+}
 const names = Deployment.names(options.prefix)
 
 const printPolicy = (location: Deployment.Location) =>
@@ -66,7 +93,7 @@ if (values["print-operator-policy"]) {
   await runScript(
     Effect.gen(function*() {
       const location = yield* Caller.Caller
-      return yield* steps(yield* AwsSteps.awsSteps({ names, location, function: { quarantineDays } }))
+      return yield* steps(yield* AwsSteps.awsSteps({ names, location, function: { quarantineDays }, monitoring }))
     }).pipe(Effect.provide(AwsSteps.layer), Effect.provide(confirmLayer(values.yes))),
     options
   )
