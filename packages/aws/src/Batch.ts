@@ -197,7 +197,7 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
           }),
         // A profile at fault stays at fault: the records wait in quarantine. A race or DynamoDB may pass.
         onFailure: (error) =>
-          Effect.map(carryOut(
+          carryOut(
             Verdict.of(error),
             records,
             Effect.logError("customer update failed; records will be delivered again").pipe(
@@ -207,7 +207,10 @@ export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
                 error: error.message
               })
             )
-          ), (tally) => error._tag === "LostRace" ? { ...tally, racesLost: tally.racesLost + (error.racesLost ?? 0) } : tally)
+          ).pipe(
+            // A customer that kept losing its race lost every one of them: the metrics count each.
+            Effect.map((tally) => (error._tag === "LostRace" ? { ...tally, racesLost: tally.racesLost + (error.racesLost ?? 0) } : tally))
+          )
       })
     )
   }
