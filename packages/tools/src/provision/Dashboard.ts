@@ -20,8 +20,11 @@ import { applied, type Change, change, noChange, type Outcome, type Step } from 
 /** The dashboard's name: `DynaElite`, after the deployment's prefix. */
 export const dashboardName = (prefix: string): string => `${prefix}DynaElite`
 
-/** The words in the first widget that say which deployment's provision made the dashboard. */
-export const marker = (owner: OwnerTag): string => `${owner.key}=${owner.value}`
+/**
+ * The words in the first widget that say which deployment's provision made the dashboard. Quoted as code,
+ * so that one deployment's marker is never part of another's (`eu-west-1/` is a prefix of `eu-west-1/dev-`).
+ */
+export const marker = (owner: OwnerTag): string => `\`${owner.key}=${owner.value}\``
 
 /** Where a person opens the dashboard: the CloudWatch console of its region (in its partition). */
 export const consoleUrl = (name: string, at: Pick<Location, "partition" | "region">): string => {
@@ -80,7 +83,7 @@ export const body = (options: Options, mappingUuid: string) => {
         width: 24,
         height: 2,
         properties: {
-          markdown: `## DynaElite: ${fn}\nMade by \`pnpm provision\` (${marker(options.owner)}); \`pnpm teardown\` deletes it. ` +
+          markdown: `## DynaElite: ${fn}\nMade by \`pnpm provision\` for ${marker(options.owner)}; \`pnpm teardown\` deletes it. ` +
             "Per minute unless said; the alarms are the DynaElite-* ones."
         }
       },
