@@ -76,7 +76,7 @@ describe("the alarms", () => {
         ...common,
         AlarmName: "DynaElite-given-up",
         AlarmDescription: "Lambda gave up on 1 or more record(s) in 5 minutes and sent their batches to the on-failure bucket " +
-          "(OnFailureDestinationDeliveredEventCount): they were not counted. pnpm replay --on-failure puts them through again.",
+          "(OnFailureDestinationDeliveredEventCount): they were not counted. pnpm replay puts them through again.",
         Namespace: "AWS/Lambda",
         MetricName: "OnFailureDestinationDeliveredEventCount",
         Dimensions: [{ Name: "EventSourceMappingUUID", Value: UUID }],

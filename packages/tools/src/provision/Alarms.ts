@@ -173,7 +173,7 @@ export const definition = (options: Options, kind: Kind, mappingUuid: string): D
       return {
         ...common,
         AlarmDescription: `Lambda gave up on ${t.givenUp} or more record(s) in 5 minutes and sent their batches to the on-failure bucket ` +
-          `(${GIVEN_UP_METRIC}): they were not counted. pnpm replay --on-failure puts them through again.`,
+          `(${GIVEN_UP_METRIC}): they were not counted. pnpm replay puts them through again.`,
         Namespace: "AWS/Lambda",
         MetricName: GIVEN_UP_METRIC,
         Dimensions: [{ Name: MAPPING_DIMENSION, Value: mappingUuid }],
