@@ -20,7 +20,13 @@ const steps = (o: Alarms.Options = options) => Alarms.steps(o, Effect.succeed(UU
 const mutating = () => RunSteps.sent().filter((name) => RunSteps.mutating.test(name))
 const byFunction = [{ Name: "FunctionName", Value: FUNCTION }]
 const common = { ActionsEnabled: true, AlarmActions: [], OKActions: [], TreatMissingData: "notBreaching" }
-const everyFiveMinutes = { Statistic: "Sum", Period: 300, EvaluationPeriods: 1, DatapointsToAlarm: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold" }
+const everyFiveMinutes = {
+  Statistic: "Sum",
+  Period: 300,
+  EvaluationPeriods: 1,
+  DatapointsToAlarm: 1,
+  ComparisonOperator: "GreaterThanOrEqualToThreshold"
+} as const
 const tags = [{ Key: "dyna-elite", Value: `${FakeAws.REGION}/` }]
 
 describe("the alarms", () => {
