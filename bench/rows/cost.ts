@@ -17,8 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
 import * as Naive from "../baselines/naive.js"
-import * as Powertools from "../baselines/powertools/handler.js"
-import * as PowertoolsTables from "../baselines/powertools/table.js"
+import * as Powertools from "../baselines/powertools.js"
 import { atMost, type Bench } from "../Row.js"
 
 const BATCH = 100
@@ -80,7 +79,7 @@ const measure = async (endpoint: string, kind: Kind, customers: number, batches:
   await Effect.runPromise(Effect.all([
     ensureTable(profilesTable(names.profiles)),
     ...(kind === "dyna" ? [ensureTable(rejectedTable(names.rejected)), ensureTable(eventsTable(names.events))] : []),
-    ...(kind === "powertools" ? [ensureTable(PowertoolsTables.idempotencyTable(idempotency))] : [])
+    ...(kind === "powertools" ? [ensureTable(Powertools.idempotencyTable(idempotency))] : [])
   ]).pipe(Effect.provide(db)))
   units.write = 0
   units.read = 0
@@ -89,13 +88,7 @@ const measure = async (endpoint: string, kind: Kind, customers: number, batches:
   let dispose = async () => {}
   let run: (records: ReadonlyArray<DynamoDBRecord>) => Promise<void>
   if (kind === "naive") run = Naive.handler(client, names.profiles)
-  else if (kind === "powertools") {
-    const handler = Powertools.make({ client, profilesTable: names.profiles, idempotencyTable: idempotency, logLevel: "SILENT" })
-    run = async (records) => {
-      const response = await handler(Events.batch(records), PowertoolsTables.lambdaContext())
-      if (response.batchItemFailures.length > 0) throw new Error(`the Powertools handler failed ${response.batchItemFailures.length} records`)
-    }
-  }
+  else if (kind === "powertools") run = Powertools.handler(client, { profiles: names.profiles, idempotency })
   else {
     const made = Handler.make(services.pipe(
       Layer.provideMerge(Layer.mergeAll(db, Layer.succeed(Tables, Tables.of(names)))),
