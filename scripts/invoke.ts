@@ -24,4 +24,12 @@ try {
   process.exit(2)
 }
 
-await runScript(withTables(Batch.handle(event)).pipe(Effect.flatMap((response) => Console.log(JSON.stringify(response)))))
+// stdout is the response alone; the invocation's metrics line (EMF, what Lambda would ship to CloudWatch) goes to stderr.
+const metricsToStderr: Console.Console = { ...globalThis.console, log: (...args: ReadonlyArray<unknown>) => globalThis.console.error(...args) }
+
+await runScript(
+  withTables(Batch.handle(event)).pipe(
+    Effect.provideService(Console.Console, metricsToStderr),
+    Effect.flatMap((response) => Console.log(JSON.stringify(response)))
+  )
+)
