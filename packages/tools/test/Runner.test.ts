@@ -21,6 +21,7 @@ import { afterAll, assert, describe, it } from "vitest"
 import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDbStreams } from "../src/clients/DynamoDbStreams.js"
 import * as Checkpoints from "../src/local/Checkpoints.js"
+import * as Lanes from "../src/local/Lanes.js"
 import * as OnFailure from "../src/local/OnFailure.js"
 import * as Runner from "../src/local/Runner.js"
 import * as RunnerProgress from "../src/local/RunnerProgress.js"
@@ -478,12 +479,12 @@ describe("Runner on a DynamoDB Local stream", () => {
     assert.include(error.message, `"prefix" operator is not supported`)
   })
 
-  it("refuses a parallelization factor other than 1", async () => {
+  it("refuses a parallelization factor outside 1 to 10", async () => {
     const fn = recorder()
     const error = await Effect.runPromise(
       Runner.run({
         streamArn: "arn:aws:dynamodb:ddblocal:000000000000:table/none/stream/2020-01-01T00:00:00.000",
-        settings: settings({ parallelizationFactor: 2 }),
+        settings: settings({ parallelizationFactor: 11 }),
         invoke: fn.invoke,
         ...files()
       }).pipe(Effect.flip, Effect.provide(LocalStreams.streamsLayer()))
@@ -504,5 +505,117 @@ describe("Runner on a DynamoDB Local stream", () => {
     )
     assert.strictEqual(error._tag, "DynamoDbError")
     assert.deepInclude(error, { operation: "DescribeStream", kind: "NotFound" })
+  })
+})
+
+describe("Runner with a parallelization factor of 4", () => {
+  const handlers: Array<{ dispose: () => Promise<void> }> = []
+  afterAll(async () => {
+    for (const h of handlers) await h.dispose()
+  })
+
+  /** A record's item, as its Keys name it. */
+  const itemOf = (r: DynamoDBStreamEvent["Records"][number]) => `${r.dynamodb?.Keys?.CustID?.S}#${r.dynamodb?.Keys?.TnNum?.N}`
+
+  /** Wraps `invoke`: how many invocations were in flight at most, and whether two in flight ever shared an item. */
+  const watched = (invoke: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void>) => {
+    const inFlight = new Set<ReadonlySet<string>>()
+    const seen = { most: 0, sharedItem: false }
+    const wrapped = async (event: DynamoDBStreamEvent) => {
+      const items = new Set(event.Records.map(itemOf))
+      for (const other of inFlight) if ([...items].some((i) => other.has(i))) seen.sharedItem = true
+      inFlight.add(items)
+      seen.most = Math.max(seen.most, inFlight.size)
+      try {
+        return await invoke(event)
+      } finally {
+        inFlight.delete(items)
+      }
+    }
+    return { invoke: wrapped, seen }
+  }
+
+  it("delivers up to 4 batches of a shard at once, every record once, and the profiles are exact", async () => {
+    const { names, streamArn } = await freshStream()
+    const expected = new Map<string, number>()
+    for (let c = 0; c < 20; c++) {
+      for (let n = 1; n <= 10; n++) {
+        await put(names, `par-${c}`, n, 10 * c + n)
+        expected.set(`par-${c}`, (expected.get(`par-${c}`) ?? 0) + 10 * c + n)
+      }
+    }
+    const live = DynamoLocal.handler(names)
+    handlers.push(live)
+    const fn = recorder(async (event) => {
+      // A little slower than DynamoDB Local alone, so batches of one shard surely overlap.
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      return live.handler(event)
+    })
+    const w = watched(fn.invoke)
+
+    const progress = await runUntil({ streamArn, settings: settings({ batchSize: 10, parallelizationFactor: 4 }), invoke: w.invoke, ...files() })
+
+    assert.isAbove(w.seen.most, 1)
+    assert.isAtMost(w.seen.most, 4)
+    const all = await streamSequenceNumbers(streamArn)
+    const delivered = fn.events.flatMap(fn.sequenceNumbers)
+    assert.strictEqual(delivered.length, 200)
+    assert.deepStrictEqual([...delivered].sort(), [...all].sort())
+    assert.strictEqual(checkpointOf(progress), all.at(-1))
+    for (const [custId, total] of expected) assert.deepInclude(await DynamoLocal.profileRow(names, custId), { TotalTnValue: total })
+  })
+
+  it("keeps each item's records in stream order, never in two batches at once", async () => {
+    const { names, streamArn } = await freshStream()
+    // INSERT, then MODIFYs of the same items, interleaved across items; no filter, so all are delivered.
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 12; i++) await put(names, `order-${i}`, 1, 100 * round + i)
+    }
+    const fn = recorder(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    })
+    const w = watched(fn.invoke)
+
+    await runUntil({ streamArn, settings: settings({ batchSize: 3, parallelizationFactor: 4, filterPatterns: [] }), invoke: w.invoke, ...files() })
+
+    assert.isAbove(w.seen.most, 1)
+    assert.isFalse(w.seen.sharedItem)
+    const records = fn.events.flatMap((e) => e.Records)
+    assert.strictEqual(records.length, 48)
+    for (let i = 0; i < 12; i++) {
+      const values = records.filter((r) => itemOf(r) === `order-${i}#1`).map((r) => r.dynamodb?.NewImage?.TnValue?.N)
+      assert.deepStrictEqual(values, [0, 1, 2, 3].map((round) => String(100 * round + i)))
+    }
+  })
+
+  it("never checkpoints past a lane that has not finished: a restart delivers again from there, skipping nothing", async () => {
+    const { names, streamArn } = await freshStream()
+    for (let i = 0; i < 12; i++) await put(names, `lane-${i}`, 1, i)
+    const seq = await streamSequenceNumbers(streamArn)
+    // The third record's batch never ends; the records after it in its lane wait behind it.
+    const laneOf = (i: number) =>
+      Lanes.laneOf({ dynamodb: { Keys: { CustID: { S: `lane-${i}` }, TnNum: { N: "1" } } } }, 4)
+    const blockedLane = laneOf(2)
+    const finishable = Array.from({ length: 12 }, (_, i) => i).filter((i) => i < 2 || laneOf(i) !== blockedLane).length
+    const shared = files()
+    const first = recorder((event) =>
+      event.Records.some((r) => r.dynamodb?.SequenceNumber === seq[2]) ? new Promise<void>(() => {}) : Promise.resolve()
+    )
+
+    const stuck = await runUntil(
+      { streamArn, settings: settings({ batchSize: 1, parallelizationFactor: 4 }), invoke: first.invoke, ...shared },
+      (p) => p.records === finishable
+    )
+
+    assert.isBelow(finishable, 11)
+    assert.strictEqual(checkpointOf(stuck), seq[1])
+    const onDisk = await Effect.runPromise(Checkpoints.load(shared.checkpointFile))
+    assert.deepStrictEqual(Object.values(onDisk.streams[streamArn] ?? {}).map((s) => s.sequenceNumber), [seq[1]])
+
+    const second = recorder()
+    const after = await runUntil({ streamArn, settings: settings({ batchSize: 1, parallelizationFactor: 4 }), invoke: second.invoke, ...shared })
+
+    assert.deepStrictEqual(second.events.flatMap(second.sequenceNumbers).sort(), seq.slice(2).sort())
+    assert.strictEqual(checkpointOf(after), seq.at(-1))
   })
 })

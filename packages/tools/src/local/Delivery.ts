@@ -15,7 +15,7 @@ import type { DynamoDbStreams } from "../clients/DynamoDbStreams.js"
 import * as Retry from "@dyna/aws/Retry"
 import * as FunctionResponse from "./FunctionResponse.js"
 import type * as Checkpoints from "./Checkpoints.js"
-import * as MappingState from "./MappingState.js"
+import type * as MappingState from "./MappingState.js"
 import * as RunnerProgress from "./RunnerProgress.js"
 import * as OnFailure from "./OnFailure.js"
 import * as StreamEvent from "./StreamEvent.js"
@@ -24,9 +24,13 @@ import * as StreamEvent from "./StreamEvent.js"
 export interface Pending {
   readonly record: DynamoDBRecord
   readonly sequenceNumber: string
-  /** The last sequence number this record stands for: itself, and the filtered-out records read after it. */
-  readonly through: string
 }
+
+/**
+ * Where a delivery reports records fully handled (by the function, or given up on), in order within
+ * their lane; the shard's checkpoint moves once every lane is past them (see `Outstanding`).
+ */
+export type Handled = (entries: ReadonlyArray<Pending>) => Effect.Effect<void, Checkpoints.CheckpointError>
 
 /** How many records at the head of a batch are older than the mapping allows (records arrive in order). */
 const expiredHead = (entries: ReadonlyArray<Pending>, nowMillis: number, maximumAgeSeconds: number): number => {
@@ -60,7 +64,7 @@ type Settled = { readonly _tag: "Done" } | { readonly _tag: "Split"; readonly ha
 const done: Settled = { _tag: "Done" }
 
 /** Writes the records off to the on-failure file, then checkpoints past them: the shard moves on. */
-const giveUp = (m: MappingState.MappingState, shardId: string, batch: Batch, condition: OnFailure.Condition) =>
+const giveUp = (m: MappingState.MappingState, shardId: string, handled: Handled, batch: Batch, condition: OnFailure.Condition) =>
   Effect.gen(function*() {
     const first = batch.entries[0]
     const last = batch.entries.at(-1)
@@ -95,7 +99,7 @@ const giveUp = (m: MappingState.MappingState, shardId: string, batch: Batch, con
       },
       payload: StreamEvent.event(batch.entries.map((e) => e.record))
     })
-    yield* MappingState.checkpointAt(m, shardId, last.through)
+    yield* handled(batch.entries)
     yield* SubscriptionRef.update(m.progress, (p) => ({ ...p, onFailure: p.onFailure + batch.entries.length }))
     yield* Effect.logError("records given up; written to the on-failure file").pipe(
       Effect.annotateLogs({
@@ -167,11 +171,11 @@ const invokeOnce = (m: MappingState.MappingState, shardId: string, batch: Batch,
  * and fails with `Redeliver` for it and everything after; a function error bisects (when set) or fails
  * with `Redeliver` for the whole batch.
  */
-const attempt = (m: MappingState.MappingState, shardId: string, current: Ref.Ref<Batch>) =>
+const attempt = (m: MappingState.MappingState, shardId: string, handled: Handled, current: Ref.Ref<Batch>) =>
   Effect.gen(function*() {
     const batch = yield* Ref.get(current)
     const expired = expiredHead(batch.entries, yield* Clock.currentTimeMillis, m.settings.maximumRecordAgeInSeconds)
-    if (expired > 0) yield* giveUp(m, shardId, { ...batch, entries: batch.entries.slice(0, expired) }, "RecordAgeExceeded")
+    if (expired > 0) yield* giveUp(m, shardId, handled, { ...batch, entries: batch.entries.slice(0, expired) }, "RecordAgeExceeded")
     const live: Batch = { ...batch, entries: batch.entries.slice(expired) }
     const lastEntry = live.entries.at(-1)
     if (lastEntry === undefined) return done
@@ -194,7 +198,7 @@ const attempt = (m: MappingState.MappingState, shardId: string, current: Ref.Ref
             }
             switch (outcome._tag) {
               case "Success": {
-                yield* MappingState.checkpointAt(m, shardId, lastEntry.through)
+                yield* handled(live.entries)
                 const created = StreamEvent.createdAtMillis(lastEntry.record)
                 yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({
                   ...p,
@@ -204,8 +208,7 @@ const attempt = (m: MappingState.MappingState, shardId: string, current: Ref.Ref
                 return done
               }
               case "FailedFrom": {
-                const before = live.entries[outcome.index - 1]
-                if (before !== undefined) yield* MappingState.checkpointAt(m, shardId, before.through)
+                if (outcome.index > 0) yield* handled(live.entries.slice(0, outcome.index))
                 return yield* redeliver(live.entries.slice(outcome.index))
               }
               case "FunctionError": {
@@ -234,28 +237,29 @@ const withinRetries = (maximumRetryAttempts: number, retries: number) =>
 /**
  * Delivers a batch until every record in it is handled: by the function, or given up on. Retries wait
  * on `Retry.redelivery` and are bounded by `maximumRetryAttempts`; the halves of a bisected batch are
- * delivered one after the other, in order, each keeping the retries already spent.
+ * delivered one after the other, in order, each keeping the retries already spent. What is handled is
+ * reported to `handled` as it is.
  */
-export const deliver = (m: MappingState.MappingState, shardId: string, batch: Batch): Effect.Effect<
+export const deliver = (m: MappingState.MappingState, shardId: string, handled: Handled, batch: Batch): Effect.Effect<
   void,
   Checkpoints.CheckpointError | OnFailure.OnFailureError | DynamoDbError,
   DynamoDbStreams
 > =>
   Effect.gen(function*() {
     const current = yield* Ref.make(batch)
-    const settled = yield* attempt(m, shardId, current).pipe(
+    const settled = yield* attempt(m, shardId, handled, current).pipe(
       Effect.retry({
         schedule: Retry.redelivery,
         while: (e) => e._tag === "Redeliver" && withinRetries(m.settings.maximumRetryAttempts, e.retries)
       }),
       Effect.catchTag("Redeliver", () =>
         Ref.get(current).pipe(
-          Effect.flatMap((exhausted) => giveUp(m, shardId, exhausted, "RetryAttemptsExhausted")),
+          Effect.flatMap((exhausted) => giveUp(m, shardId, handled, exhausted, "RetryAttemptsExhausted")),
           Effect.as(done)
         ))
     )
     if (settled._tag === "Split") {
-      yield* deliver(m, shardId, settled.halves[0])
-      yield* deliver(m, shardId, settled.halves[1])
+      yield* deliver(m, shardId, handled, settled.halves[0])
+      yield* deliver(m, shardId, handled, settled.halves[1])
     }
   })

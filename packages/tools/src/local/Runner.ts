@@ -73,8 +73,8 @@ export type RunError =
 export const checkSettings = (s: Deployment.MappingSettings): Result.Result<Deployment.MappingSettings, UnsupportedSetting> => {
   const bad = (setting: string, reason: string) => Result.fail(new UnsupportedSetting({ setting, reason }))
   const isInt = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max
-  if (s.parallelizationFactor !== 1) {
-    return bad("parallelizationFactor", `${s.parallelizationFactor}: only 1 (one batch per shard at a time) is implemented`)
+  if (!isInt(s.parallelizationFactor, 1, 10)) {
+    return bad("parallelizationFactor", `${s.parallelizationFactor}: must be an integer from 1 to 10`)
   }
   if (!isInt(s.batchSize, 1, 10_000)) return bad("batchSize", `${s.batchSize}: must be an integer from 1 to 10000`)
   if (!(s.maximumBatchingWindowInSeconds >= 0 && s.maximumBatchingWindowInSeconds <= 300)) {
@@ -107,7 +107,8 @@ const describeShards = (streamArn: string, from?: string): Effect.Effect<Readonl
 
 /**
  * Runs the mapping until interrupted: reads every shard of `streamArn` (a child once its parent is
- * finished; shards concurrently, each shard's batches strictly in order) and invokes `invoke` as
+ * finished; shards concurrently, and within a shard up to `parallelizationFactor` batches at once, each
+ * item's records strictly in order: see `ShardReader.readShard`) and invokes `invoke` as
  * Lambda would, with `settings`. Checkpoints are kept in `checkpointFile`, what is given up on is
  * appended to `onFailureFile`, and `progress` (when given) follows what was done.
  *

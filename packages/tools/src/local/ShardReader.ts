@@ -6,6 +6,7 @@ import { GetRecordsCommand, GetShardIteratorCommand, type ShardIteratorType } fr
 import type { DynamoDBRecord } from "aws-lambda"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import * as SynchronizedRef from "effect/SynchronizedRef"
@@ -13,7 +14,9 @@ import type * as Deployment from "@dyna/aws/Deployment"
 import * as Checkpoints from "./Checkpoints.js"
 import * as Delivery from "./Delivery.js"
 import * as Filter from "./Filter.js"
+import * as Lanes from "./Lanes.js"
 import * as MappingState from "./MappingState.js"
+import * as Outstanding from "./Outstanding.js"
 import * as RunnerProgress from "./RunnerProgress.js"
 import * as StreamEvent from "./StreamEvent.js"
 
@@ -21,26 +24,29 @@ import * as StreamEvent from "./StreamEvent.js"
 const GET_RECORDS_LIMIT = 1_000
 
 // ---------------------------------------------------------------------------------------------------
-// Pure parts: reading a page into what waits for delivery, and when a batch is due.
+// Pure parts: a page sorted into lanes, and when a lane's batch is due.
 
-/** One page of records added to what waits: matching records join it, the others are passed over. */
-const gather = (
-  pending: ReadonlyArray<Delivery.Pending>,
-  records: ReadonlyArray<DynamoDBRecord>,
-  filter: Filter.Filter
-): { readonly pending: ReadonlyArray<Delivery.Pending>; readonly skippedTo: string | undefined } => {
-  const next = [...pending]
-  let skippedTo: string | undefined
-  for (const record of records) {
-    // GetRecords always gives one; a record without it could never be checkpointed past anyway.
+/** A record of a page: with its sequence number, and whether it passes the filter. */
+interface Read {
+  readonly record: DynamoDBRecord
+  readonly sequenceNumber: string
+  readonly matched: boolean
+}
+
+/** The page's records with their sequence numbers (GetRecords always gives one; a record without it could never be checkpointed). */
+const sequenced = (records: ReadonlyArray<DynamoDBRecord>, filter: Filter.Filter): ReadonlyArray<Read> =>
+  records.flatMap((record) => {
     const sequenceNumber = record.dynamodb?.SequenceNumber
-    if (sequenceNumber === undefined) continue
-    const last = next.at(-1)
-    if (Filter.matches(filter, record)) next.push({ record, sequenceNumber, through: sequenceNumber })
-    else if (last !== undefined) next[next.length - 1] = { ...last, through: sequenceNumber }
-    else skippedTo = sequenceNumber
+    return sequenceNumber === undefined ? [] : [{ record, sequenceNumber, matched: Filter.matches(filter, record) }]
+  })
+
+/** The matching records of a page added to their lanes' waiting records, each lane keeping stream order. */
+const sortIntoLanes = (lanes: ReadonlyArray<Lane>, page: ReadonlyArray<Read>, factor: number): ReadonlyArray<Lane> => {
+  const pending = lanes.map((l) => [...l.pending])
+  for (const r of page) {
+    if (r.matched) pending[Lanes.laneOf(r.record, factor)]?.push({ record: r.record, sequenceNumber: r.sequenceNumber })
   }
-  return { pending: next, skippedTo }
+  return lanes.map((l, i) => ({ ...l, pending: pending[i] ?? l.pending }))
 }
 
 /** How many waiting records to deliver now: a full batch, or whatever waits once the window has passed. */
@@ -53,18 +59,27 @@ const due = (pending: number, settings: Deployment.MappingSettings, ended: boole
 // ---------------------------------------------------------------------------------------------------
 // The reader.
 
+/** One lane of the shard: its records waiting for a batch, and whether its one batch is being delivered. */
+interface Lane {
+  readonly pending: ReadonlyArray<Delivery.Pending>
+  readonly busy: boolean
+  /** When the lane's next batch started gathering (its last delivery, or the start). */
+  readonly gatheringSince: number
+}
+
 /** Where a shard's reader stands between two steps. */
 interface Reader {
   /** The iterator for the next `GetRecords`; `undefined` when one must be asked for. */
   readonly iterator: string | undefined
-  /** The last sequence number read (handled or waiting). */
+  /** The last sequence number read (handled, waiting or being delivered). */
   readonly lastRead: string | undefined
-  readonly pending: ReadonlyArray<Delivery.Pending>
+  /** One lane per `parallelizationFactor`: one batch of each at a time, all concurrently. */
+  readonly lanes: ReadonlyArray<Lane>
   /** The shard is closed and every record in it has been read. */
   readonly ended: boolean
-  /** When the current batch started gathering (the last delivery, or the start). */
-  readonly gatheringSince: number
 }
+
+const waiting = (r: Reader): number => r.lanes.reduce((n, l) => n + l.pending.length, 0)
 
 type Page = { readonly _tag: "Records"; readonly records: ReadonlyArray<DynamoDBRecord>; readonly next: string | undefined } | {
   readonly _tag: "Expired"
@@ -129,67 +144,110 @@ const readPage = (m: MappingState.MappingState, shardId: string, reader: Reader,
   )
 
 /**
- * Reads one shard to its end (forever, while it is open): batches strictly one after another, in
- * order. Resumes just after the shard's checkpoint, else at `start`.
+ * Reads one shard to its end (forever, while it is open). Records are sorted into
+ * `parallelizationFactor` lanes by their item's key (`Lanes.laneOf`); each lane delivers one batch at a
+ * time, in order, and the lanes deliver concurrently, so one item's records are always in order and
+ * never in two batches at once. The checkpoint moves only past records every lane has finished
+ * (`Outstanding`). Resumes just after the shard's checkpoint, else at `start`.
  */
 export const readShard = (m: MappingState.MappingState, shardId: string, start: ShardIteratorType) =>
   Effect.gen(function*() {
     const checkpoint = Checkpoints.get(yield* SynchronizedRef.get(m.checkpoints), m.streamArn, shardId)?.sequenceNumber
     yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, checkpoint }))
+    const factor = m.settings.parallelizationFactor
+    const began = yield* Clock.currentTimeMillis
     const reader = yield* Ref.make<Reader>({
       iterator: undefined,
       lastRead: undefined,
-      pending: [],
-      ended: false,
-      gatheringSince: yield* Clock.currentTimeMillis
+      lanes: Array.from({ length: factor }, () => ({ pending: [], busy: false, gatheringSince: began })),
+      ended: false
     })
+    const outstanding = yield* Ref.make(Outstanding.empty)
+    /** Wakes the reader when a lane has finished its batch. */
+    const laneFree = yield* Queue.sliding<void>(1)
+    const deliveries = yield* FiberSet.make<void, Effect.Error<ReturnType<typeof Delivery.deliver>>>()
 
-    /** Reads a page when the next batch is not full yet; `true` when the page had records. */
+    const handled: Delivery.Handled = (entries) =>
+      Ref.modify(outstanding, (o) => {
+        const after = Outstanding.handled(o, entries.map((e) => e.sequenceNumber))
+        return [after.checkpoint, after.outstanding]
+      }).pipe(Effect.flatMap((to) => (to === undefined ? Effect.void : MappingState.checkpointAt(m, shardId, to))))
+
+    /** Reads a page when the lanes are not full yet. */
     const read = Effect.gen(function*() {
       const before = yield* Ref.get(reader)
-      if (before.ended || before.pending.length >= m.settings.batchSize) return true
+      if (before.ended || waiting(before) >= m.settings.batchSize * factor) return "Full" as const
       const page = yield* readPage(m, shardId, before, start, checkpoint)
       if (page._tag === "Expired") {
         yield* Ref.set(reader, { ...before, iterator: undefined })
-        return false
+        return "Empty" as const
       }
       if (page._tag === "Gone") {
         yield* Ref.set(reader, { ...before, iterator: undefined, ended: true })
-        return false
+        return "Empty" as const
       }
-      const gathered = gather(before.pending, page.records, m.filter)
-      const lastRead = page.records.at(-1)?.dynamodb?.SequenceNumber ?? before.lastRead
-      yield* Ref.set(reader, {
-        ...before,
-        iterator: page.next,
-        lastRead,
-        pending: gathered.pending,
-        ended: page.next === undefined
+      const records = sequenced(page.records, m.filter)
+      const skipped = yield* Ref.modify(outstanding, (o) => {
+        const after = Outstanding.read(o, records)
+        return [after.handledTo, after.outstanding]
       })
-      if (gathered.skippedTo !== undefined) yield* MappingState.checkpointAt(m, shardId, gathered.skippedTo)
+      const now = yield* Ref.updateAndGet(reader, (r) => ({
+        ...r,
+        iterator: page.next,
+        lastRead: page.records.at(-1)?.dynamodb?.SequenceNumber ?? r.lastRead,
+        lanes: sortIntoLanes(r.lanes, records, factor),
+        ended: page.next === undefined
+      }))
+      if (skipped !== undefined) yield* MappingState.checkpointAt(m, shardId, skipped)
       yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({
         ...p,
-        pending: gathered.pending.length,
-        caughtUp: page.records.length === 0 && gathered.pending.length === 0
+        pending: waiting(now),
+        caughtUp: page.records.length === 0 && waiting(now) === 0 && now.lanes.every((l) => !l.busy)
       }))
-      return page.records.length > 0
+      return page.records.length > 0 ? "Records" as const : "Empty" as const
     })
 
-    /** One step: read, then deliver a batch if one is due, else wait; `true` once the shard is finished. */
+    /** Starts the due batch of every lane that is free; how many were started. */
+    const dispatch = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const state = yield* Ref.get(reader)
+      const batches = state.lanes.map((l) =>
+        l.busy ? [] : l.pending.slice(0, due(l.pending.length, m.settings, state.ended, now - l.gatheringSince))
+      )
+      if (batches.every((b) => b.length === 0)) return 0
+      const after = yield* Ref.updateAndGet(reader, (r) => ({
+        ...r,
+        lanes: r.lanes.map((l, i) => {
+          const size = batches[i]?.length ?? 0
+          return size === 0 ? l : { ...l, busy: true, pending: l.pending.slice(size) }
+        })
+      }))
+      yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, pending: waiting(after) }))
+      const free = (lane: number) =>
+        Clock.currentTimeMillis.pipe(
+          Effect.flatMap((at) =>
+            Ref.update(reader, (r) => ({ ...r, lanes: r.lanes.map((l, i) => (i === lane ? { ...l, busy: false, gatheringSince: at } : l)) }))
+          ),
+          Effect.andThen(Queue.offer(laneFree, undefined))
+        )
+      let started = 0
+      for (const [lane, entries] of batches.entries()) {
+        if (entries.length === 0) continue
+        started++
+        yield* FiberSet.run(
+          deliveries,
+          Delivery.deliver(m, shardId, handled, { entries, retries: 0, invocations: 0, last: undefined }).pipe(Effect.ensuring(free(lane)))
+        )
+      }
+      return started
+    })
+
+    /** One step: read, start the batches that are due, else wait; `true` once the shard is finished. */
     const step = Effect.gen(function*() {
       const found = yield* read
+      const started = yield* dispatch
       const state = yield* Ref.get(reader)
-      const now = yield* Clock.currentTimeMillis
-      const size = due(state.pending.length, m.settings, state.ended, now - state.gatheringSince)
-      if (size > 0) {
-        yield* Ref.set(reader, { ...state, pending: state.pending.slice(size) })
-        yield* RunnerProgress.updateShard(m.progress, shardId, (p) => ({ ...p, pending: state.pending.length - size }))
-        yield* Delivery.deliver(m, shardId, { entries: state.pending.slice(0, size), retries: 0, invocations: 0, last: undefined })
-        const delivered = yield* Clock.currentTimeMillis
-        yield* Ref.update(reader, (r) => ({ ...r, gatheringSince: delivered }))
-        return false
-      }
-      if (state.ended && state.pending.length === 0) {
+      if (state.ended && waiting(state) === 0 && state.lanes.every((l) => !l.busy)) {
         yield* SynchronizedRef.updateEffect(m.checkpoints, (before) => {
           const after = Checkpoints.finish(before, m.streamArn, shardId)
           return Checkpoints.save(m.checkpointFile, after).pipe(Effect.as(after))
@@ -199,13 +257,19 @@ export const readShard = (m: MappingState.MappingState, shardId: string, start: 
         yield* Queue.offer(m.wake, undefined)
         return true
       }
-      if (!found) {
-        const windowLeft = m.settings.maximumBatchingWindowInSeconds * 1000 - (now - state.gatheringSince)
-        yield* Effect.sleep(state.pending.length === 0 ? m.pollMillis : Math.max(0, Math.min(m.pollMillis, windowLeft)))
+      if (started === 0 && found !== "Records") {
+        // Wait for a lane to finish, the next poll, or the earliest batching window of a free lane to pass.
+        const now = yield* Clock.currentTimeMillis
+        const windows = state.lanes.filter((l) => !l.busy && l.pending.length > 0).map((l) =>
+          m.settings.maximumBatchingWindowInSeconds * 1000 - (now - l.gatheringSince)
+        )
+        const wait = Math.max(0, Math.min(m.pollMillis, ...windows))
+        yield* Effect.raceFirst(Queue.take(laneFree), Effect.sleep(wait))
       }
       return false
     })
 
-    yield* Effect.logInfo("reading shard").pipe(Effect.annotateLogs({ from: checkpoint ?? start }))
-    yield* Effect.repeat(step, { until: (finished) => finished })
-  }).pipe(Effect.annotateLogs({ shardId }))
+    yield* Effect.logInfo("reading shard").pipe(Effect.annotateLogs({ from: checkpoint ?? start, parallelizationFactor: factor }))
+    // A delivery that fails (a checkpoint or on-failure file that cannot be written) stops the shard.
+    yield* Effect.raceFirst(Effect.repeat(step, { until: (finished) => finished }), FiberSet.join(deliveries))
+  }).pipe(Effect.scoped, Effect.annotateLogs({ shardId }))
