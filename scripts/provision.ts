@@ -2,7 +2,7 @@ import * as Caller from "@dyna/tools/Caller"
 import * as Deployment from "@dyna/aws/Deployment"
 import * as Alarms from "@dyna/tools/provision/Alarms"
 import * as AwsSteps from "@dyna/tools/provision/AwsSteps"
-import { localSteps } from "@dyna/tools/provision/LocalSteps"
+import { localStepsWith } from "@dyna/tools/provision/LocalSteps"
 import * as LogRetention from "@dyna/tools/provision/LogRetention"
 import * as OperatorPolicy from "@dyna/tools/provision/OperatorPolicy"
 import * as Run from "@dyna/tools/provision/Run"
@@ -15,6 +15,7 @@ import { parse, runScript, targetFlags, targetOf, targetUsage } from "./runScrip
 
 const usage = `Usage: pnpm provision [--target local|aws] [--region R] [--prefix P] [--plan] [--yes]
                       [--alarm-topic ARN] [--alarm-threshold KEY=N ...] [--log-retention-days N]
+                      [--parallelization N]
        pnpm provision --print-operator-policy [--target aws [--region R]] [--prefix P]
 
 Takes you from nothing to a working pipeline, step by step, and is safe to run again: each step
@@ -39,6 +40,10 @@ ${planUsage}
 ${yesUsage}
   --quarantine-days N how long the quarantine keeps a record set aside (1 to 3650, default 30; the
                       function's QUARANTINE_DAYS, DynamoDB's TTL deletes it after that)
+  --parallelization N batches of one shard delivered at once (1 to 10, default ${Deployment.mappingSettings.parallelizationFactor}; the
+                      mapping's ParallelizationFactor, obeyed by the local runner too): one item's records
+                      stay in order, a customer's may be in two batches at once (the conditional write
+                      keeps that exact)
   --alarm-topic ARN   (aws) an SNS topic you already have: the alarms notify it when they go off and
                       when they are OK again (by default they only show in the CloudWatch console)
   --alarm-threshold KEY=N
@@ -63,10 +68,12 @@ const { values } = parse(usage, {
   "quarantine-days": { type: "string" },
   "alarm-topic": { type: "string" },
   "alarm-threshold": { type: "string", multiple: true },
-  "log-retention-days": { type: "string" }
+  "log-retention-days": { type: "string" },
+  parallelization: { type: "string" }
 })
 const options = targetOf(usage, values)
 const quarantineDays = orExit(usage, wholeNumber("quarantine-days", values["quarantine-days"], { min: 1, max: 3650 }, Deployment.defaultFunctionOptions.quarantineDays))
+const parallelizationFactor = orExit(usage, wholeNumber("parallelization", values.parallelization, { min: 1, max: 10 }, Deployment.mappingSettings.parallelizationFactor))
 const checked = <A>(result: Result.Result<A, string>) => orExit(usage, Result.isSuccess(result) ? { ok: true, value: result.success } : { ok: false, problem: result.failure })
 const topic = values["alarm-topic"]
 if (topic !== undefined && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/.test(topic)) {
@@ -88,12 +95,12 @@ if (values["print-operator-policy"]) {
   if (options.target === "aws") await runScript(Effect.flatMap(Caller.Caller, printPolicy), options)
   else await Effect.runPromise(printPolicy(OperatorPolicy.anywhere()))
 } else if (options.target === "local") {
-  await runScript(Effect.flatMap(localSteps, steps).pipe(Effect.provide(confirmLayer(values.yes))), options)
+  await runScript(Effect.flatMap(localStepsWith({ parallelizationFactor }), steps).pipe(Effect.provide(confirmLayer(values.yes))), options)
 } else {
   await runScript(
     Effect.gen(function*() {
       const location = yield* Caller.Caller
-      return yield* steps(yield* AwsSteps.awsSteps({ names, location, function: { quarantineDays }, monitoring }))
+      return yield* steps(yield* AwsSteps.awsSteps({ names, location, function: { quarantineDays }, monitoring, parallelizationFactor }))
     }).pipe(Effect.provide(AwsSteps.layer), Effect.provide(confirmLayer(values.yes))),
     options
   )

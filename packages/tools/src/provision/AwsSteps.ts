@@ -57,6 +57,8 @@ export interface Target {
   readonly function?: Deployment.FunctionOptions
   /** The alarms' thresholds and topic, the log retention (`--alarm-threshold`, `--alarm-topic`, `--log-retention-days`); the defaults when absent. */
   readonly monitoring?: Monitoring
+  /** The mapping's `ParallelizationFactor` (`--parallelization`); `Deployment.mappingSettings`' when absent. */
+  readonly parallelizationFactor?: number | undefined
 }
 
 /** How operators are told about the pipeline: the alarms' thresholds and where they go, and how long the function's logs are kept. */
@@ -118,7 +120,7 @@ const mappingStep = (target: Target, owner: Deployment.OwnerTag) =>
       names.functionName,
       arns(target).table(names.transactions),
       stream,
-      Deployment.mappingSettings,
+      { ...Deployment.mappingSettings, parallelizationFactor: target.parallelizationFactor ?? Deployment.mappingSettings.parallelizationFactor },
       owner,
       destination
     )

@@ -85,7 +85,10 @@ export const decidePublish = (artifact: Effect.Effect<Bundle.Artifact, Bundle.Bu
  * settings and the published function. A runner already serving exactly that is left alone; one serving
  * anything else (a new function, a replaced stream, a new runner build) is restarted.
  */
-export const decideRunner = (runnerBuild: Effect.Effect<Uint8Array, Bundle.BundleError>) =>
+export const decideRunner = (
+  runnerBuild: Effect.Effect<Uint8Array, Bundle.BundleError>,
+  settings: Deployment.MappingSettings = Deployment.mappingSettings
+) =>
   Effect.gen(function*() {
     const { functionFile, runner, endpoint } = yield* LocalConfig.settings
     const tables = yield* Tables
@@ -94,7 +97,7 @@ export const decideRunner = (runnerBuild: Effect.Effect<Uint8Array, Bundle.Bundl
     const pid = yield* Background.running(runner.pidFile)
     const mapping = (streamArn: string): RunnerProcess.Mapping => ({
       streamArn,
-      settings: Deployment.mappingSettings,
+      settings,
       functionFile,
       functionSha256: Bundle.sha256Base64(readBytes(functionFile) ?? new Uint8Array()),
       environment: Deployment.functionEnvironment(tables),
@@ -117,7 +120,7 @@ export const decideRunner = (runnerBuild: Effect.Effect<Uint8Array, Bundle.Bundl
       return {
         action,
         resource: now,
-        detail: `runner pid ${started}, INSERTs only, batches of ${Deployment.mappingSettings.batchSize}, logs in ${runner.logFile}`
+        detail: `runner pid ${started}, INSERTs only, batches of ${settings.batchSize}, ${settings.parallelizationFactor} at a time per shard, logs in ${runner.logFile}`
       } satisfies Outcome
     }))
   })
@@ -140,8 +143,15 @@ const decideHome = (home: string) =>
     ))
   })
 
-/** Every step of `pnpm provision` on the local target, in order. */
-export const localSteps: Effect.Effect<ReadonlyArray<Step<LocalStepError, DynamoDb | Tables>>, ConfigError, Tables> = Effect.gen(function*() {
+/** What `pnpm provision` may change of the local mapping (`--parallelization`); the deployment's settings when absent. */
+export interface LocalOptions {
+  readonly parallelizationFactor?: number | undefined
+}
+
+/** Every step of `pnpm provision` on the local target, in order, with `options` for the mapping. */
+export const localStepsWith = (
+  options: LocalOptions
+): Effect.Effect<ReadonlyArray<Step<LocalStepError, DynamoDb | Tables>>, ConfigError, Tables> => Effect.gen(function*() {
   const tables = yield* Tables
   const { home } = yield* LocalConfig.settings
   const owned = OwnedTables.ownership(home, LOCAL_OWNER)
@@ -157,9 +167,12 @@ export const localSteps: Effect.Effect<ReadonlyArray<Step<LocalStepError, Dynamo
     { title: `table ${tables.rejected} (quarantine)`, decide: table(TableSteps.rejectedTable(tables.rejected)) },
     { title: `table ${tables.events} (EliteQualified events)`, decide: table(TableSteps.eventsTable(tables.events)) },
     { title: "function (bundled)", decide: decidePublish(artifact) },
-    { title: `stream mapping ${tables.transactions} → local runner`, decide: onceRunning("local runner", decideRunner(runnerBuild)) }
+    { title: `stream mapping ${tables.transactions} → local runner`, decide: onceRunning("local runner", decideRunner(runnerBuild, { ...Deployment.mappingSettings, parallelizationFactor: options.parallelizationFactor ?? Deployment.mappingSettings.parallelizationFactor })) }
   ]
 })
+
+/** Every step of `pnpm provision` on the local target, in order, with the deployment's mapping settings. */
+export const localSteps = localStepsWith({})
 
 /** The local stack's owner tag: DynamoDB Local keeps none, so ownership is `OwnedTables`' list. */
 export const LOCAL_OWNER: Deployment.OwnerTag = Deployment.ownerTag("", "local")
