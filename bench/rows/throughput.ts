@@ -1,22 +1,25 @@
 /**
- * Row 3: sustained throughput, the rate the pipeline applies transactions against the rate a writer
- * alone can put them into the same DynamoDB Local. If the first is at least the second, the pipeline
- * cannot fall behind however fast the shop writes. Each mix runs on a DynamoDB Local of its own.
+ * Row 3: sustained throughput, the rate the whole pipeline drains a streamed table against the rate a
+ * writer puts rows into that same streamed table (the rate a shop front-end actually writes at). If the
+ * first is at least the second, the pipeline never falls behind its writer. Each mix runs on a DynamoDB
+ * Local of its own.
  *
- * - Raw: 16 PutItems in flight, as fast as DynamoDB Local takes them, into a table with no stream, just
- *   before and just after the pipeline's run (the mean of the two is the baseline).
- * - Dyna Elite: the same writer into CustTransactions with its NEW_IMAGE stream on (as deployed) and
- *   nothing reading it; then the runner (from TRIM_HORIZON) and the real handler, in this process, drain
- *   those rows: rows over the time from the first invocation to the moment the handler has counted the
- *   last row. Profile totals are checked against the rows.
+ * - Writer: 16 PutItems in flight, as fast as DynamoDB Local takes them, into CustTransactions with its
+ *   NEW_IMAGE stream on (as deployed) and nothing reading it: the baseline.
+ * - Dyna Elite: then the runner (from TRIM_HORIZON, the deployment's mapping settings at the point's
+ *   `ParallelizationFactor`) and the real handler, in this process, drain those rows: rows over the time
+ *   from the first invocation to the moment the handler has counted the last row. Profile totals are
+ *   checked against the rows.
  * - Both side by side as well, on fresh tables: the writer beside the running pipeline, and how far
  *   behind the pipeline was when the writer stopped. That is in the note, not the ratio: on one 2-core
  *   machine, the writer, DynamoDB Local and the pipeline take turns on the same cores.
  *
- * Two mixes, as in row 1: every 100 consecutive rows hold 10 customers (10 rows each), or 100 (one each).
+ * Two mixes, as in row 1: every 100 consecutive rows hold 10 customers (10 rows each), or 100 (one
+ * each); each at parallelization factor 1 (the deployment's) and 4.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import { ScanCommand } from "@aws-sdk/client-dynamodb"
+import * as Deployment from "@dyna/aws/Deployment"
 import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
 import * as LocalTables from "../support/LocalTables.js"
@@ -26,8 +29,10 @@ import { atLeast, type Bench, type Row } from "../Row.js"
 
 /** PutItems in flight at once. */
 const WRITERS = 16
+/** The mapping's `ParallelizationFactor` at each point: the deployment's, and 4 batches per shard at once. */
+const FACTORS = [1, 4] as const
 /** Rows put, unmeasured, before measuring. */
-const WARM_UP = { full: 5_000, smoke: 300 } as const
+const WARM_UP = { full: 1_000, smoke: 100 } as const
 
 /**
  * `count` rows in runs of 100, each run spread round robin over `perHundred` customers of its own: a
@@ -55,10 +60,11 @@ const checkTotals = async (db: DynamoDBClient, table: string, items: ReadonlyArr
   if (counted !== sumOf(items)) throw new Error(`the profiles add up to ${counted}, not ${sumOf(items)}`)
 }
 
-/** Starts the pipeline on `names` and notes when its first invocation began. */
-const startPipeline = (endpoint: string, names: LocalTables.Names, streamArn: string) => {
+/** Starts the pipeline on `names` at parallelization `factor` and notes when its first invocation began. */
+const startPipeline = (endpoint: string, names: LocalTables.Names, streamArn: string, factor: number) => {
   let firstInvokedAt = Number.POSITIVE_INFINITY
   const pipeline = Pipeline.start(endpoint, names, streamArn, {
+    settings: { ...Deployment.mappingSettings, parallelizationFactor: factor },
     onInvoke: (_, startedAt) => {
       firstInvokedAt = Math.min(firstInvokedAt, startedAt)
     }
@@ -67,11 +73,11 @@ const startPipeline = (endpoint: string, names: LocalTables.Names, streamArn: st
 }
 
 /** The writer alone into a fresh stream-enabled table, then the pipeline draining what it wrote. */
-const writerThenPipeline = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number) => {
-  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `tp${perHundred}`)
-  const work = rows(`tp${perHundred}`, count, perHundred)
+const writerThenPipeline = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number, factor: number) => {
+  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `tp${perHundred}f${factor}`)
+  const work = rows(`tp${perHundred}f${factor}`, count, perHundred)
   const writerRate = count / ((await Sdk.putAll(db, names.transactions, work, WRITERS)) / 1000)
-  const { pipeline, firstInvokedAt } = startPipeline(endpoint, names, streamArn)
+  const { pipeline, firstInvokedAt } = startPipeline(endpoint, names, streamArn, factor)
   try {
     const countedAt = await pipeline.handledReach(count, 600_000)
     await checkTotals(db, names.profiles, work)
@@ -82,12 +88,12 @@ const writerThenPipeline = async (endpoint: string, db: DynamoDBClient, count: n
 }
 
 /** The writer beside the running pipeline: what it managed, and how long the pipeline took to finish after it. */
-const sideBySide = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number) => {
-  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `sbs${perHundred}`)
-  const { pipeline } = startPipeline(endpoint, names, streamArn)
+const sideBySide = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number, factor: number) => {
+  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `sbs${perHundred}f${factor}`)
+  const { pipeline } = startPipeline(endpoint, names, streamArn, factor)
   try {
     await pipeline.ready(30_000)
-    const work = rows(`sbs${perHundred}`, count, perHundred)
+    const work = rows(`sbs${perHundred}f${factor}`, count, perHundred)
     const started = performance.now()
     const writerMillis = await Sdk.putAll(db, names.transactions, work, WRITERS)
     const countedAt = await pipeline.handledReach(count, 600_000)
@@ -102,56 +108,57 @@ const sideBySide = async (endpoint: string, db: DynamoDBClient, count: number, p
 const onFreshDynamoDbLocal = <A>(work: (endpoint: string) => Promise<A>) =>
   Effect.runPromise(Effect.scoped(Effect.flatMap(scopedInMemory, ({ endpoint }) => Effect.promise(() => work(endpoint)))))
 
-/** The writer alone into a fresh table with no stream: rows per second. */
-const rawRate = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number) => {
-  const { names } = await LocalTables.make(endpoint, "plain")
-  return count / ((await Sdk.putAll(db, names.transactions, rows("plain", count, perHundred), WRITERS)) / 1000)
+/** One point of the row: a mix at a parallelization factor. */
+interface Point {
+  readonly perHundred: number
+  readonly factor: number
+  readonly alone: Awaited<ReturnType<typeof writerThenPipeline>>
+  readonly together: Awaited<ReturnType<typeof sideBySide>>
 }
 
-/** One mix on a fresh DynamoDB Local: DynamoDB Local slows down as its streams fill, so no mix inherits another's. */
+/** One mix on a fresh DynamoDB Local, at every factor: DynamoDB Local slows down as its streams fill, so no mix inherits another's. */
 const measureMix = (count: number, warmUp: number, perHundred: number, log: (line: string) => void) =>
   onFreshDynamoDbLocal(async (endpoint) => {
     const db = Sdk.client(endpoint)
     try {
-      // DynamoDB Local's JVM compiles its hot paths over the first several thousand requests (the raw rate
-      // keeps rising for a while), and our code warms up too: one small round of each, unmeasured.
-      await rawRate(endpoint, db, warmUp, perHundred)
-      await writerThenPipeline(endpoint, db, warmUp / 5, perHundred)
-      // The writer alone just before and just after: its rate still drifts as the JVM warms, and the mean
-      // of its neighbours is what the pipeline is compared with.
-      const rawBefore = await rawRate(endpoint, db, count, perHundred)
-      const alone = await writerThenPipeline(endpoint, db, count, perHundred)
-      const rawAfter = await rawRate(endpoint, db, count, perHundred)
-      const raw = (rawBefore + rawAfter) / 2
-      log(`${perHundred} customers per 100 rows: writer alone ${raw.toFixed(0)} rows/s (${alone.writerRate.toFixed(0)} with the stream on), pipeline ${alone.pipelineRate.toFixed(0)} rows/s`)
-      const together = await sideBySide(endpoint, db, count, perHundred)
-      log(`  side by side: writer ${together.writerRate.toFixed(0)} rows/s, last row counted ${together.lagMillis.toFixed(0)} ms after the last put`)
-      return { raw, rawBefore, rawAfter, alone, together }
+      // DynamoDB Local's JVM compiles its hot paths over the first several thousand requests, and our
+      // code warms up too: one small round at each factor, unmeasured.
+      for (const factor of FACTORS) await writerThenPipeline(endpoint, db, warmUp, perHundred, factor)
+      const points: Array<Point> = []
+      for (const factor of FACTORS) {
+        const alone = await writerThenPipeline(endpoint, db, count, perHundred, factor)
+        log(`${perHundred} customers per 100 rows, factor ${factor}: writer ${alone.writerRate.toFixed(0)} rows/s into the streamed table, pipeline ${alone.pipelineRate.toFixed(0)} rows/s`)
+        const together = await sideBySide(endpoint, db, count, perHundred, factor)
+        log(`  side by side: writer ${together.writerRate.toFixed(0)} rows/s, last row counted ${together.lagMillis.toFixed(0)} ms after the last put`)
+        points.push({ perHundred, factor, alone, together })
+      }
+      return points
     } finally {
       db.destroy()
     }
   })
 
+/** The row of one point: the pipeline's drain rate against its writer's rate into the same streamed table. */
+const pointRow = (count: number, { perHundred, factor, alone, together }: Point): Row =>
+  atLeast({
+    name: `3. sustained throughput (${perHundred} customers per 100 rows, factor ${factor})`,
+    unit: "tx/s",
+    dyna: alone.pipelineRate,
+    baselineName: "writer into the same streamed table",
+    baseline: alone.writerRate,
+    note: `${count} rows in runs of 100 over ${perHundred} customers, on a DynamoDB Local of its own. Writer: ${WRITERS} ` +
+      `PutItems in flight into CustTransactions with its NEW_IMAGE stream on, nothing reading. Dyna Elite: then the runner ` +
+      `(ParallelizationFactor ${factor}) and the real handler (in this process) draining those rows, first invocation → last ` +
+      `row counted, profile totals checked (${alone.invocations} invocations). Side by side on fresh tables, the writer ` +
+      `managed ${together.writerRate.toFixed(0)} rows/s and the last row was counted ${together.lagMillis.toFixed(0)} ms ` +
+      `after the last put.`
+  }, 1.0)
+
 export const bench: Bench = async ({ size, log }) => {
   const count = size === "smoke" ? 500 : 5_000
   const out: Array<Row> = []
   for (const perHundred of [10, 100]) {
-    const { raw, rawBefore, rawAfter, alone, together } = await measureMix(count, WARM_UP[size], perHundred, log)
-    out.push(atLeast({
-      name: `3. sustained throughput (${perHundred} customers per 100 rows)`,
-      unit: "tx/s",
-      dyna: alone.pipelineRate,
-      baselineName: "raw PutItem (writer alone)",
-      baseline: raw,
-      note: `${count} rows in runs of 100 over ${perHundred} customers, on a DynamoDB Local of its own. Raw: ${WRITERS} ` +
-        `PutItems in flight into a table with no stream, just before and just after (${rawBefore.toFixed(0)}, ` +
-        `${rawAfter.toFixed(0)} rows/s). Dyna Elite: the same writer into CustTransactions with its stream ` +
-        `on (${alone.writerRate.toFixed(0)} rows/s: DynamoDB Local's stream slows every write), then the runner and the ` +
-        `real handler (in this process) draining those rows, first invocation → last row counted, profile totals checked ` +
-        `(${alone.invocations} invocations). Side by side on fresh tables, the writer managed ` +
-        `${together.writerRate.toFixed(0)} rows/s and the last row was counted ${together.lagMillis.toFixed(0)} ms after the ` +
-        `last put.`
-    }, 0.8))
+    for (const point of await measureMix(count, WARM_UP[size], perHundred, log)) out.push(pointRow(count, point))
   }
   return out
 }

@@ -1,6 +1,6 @@
 /**
  * The local stack's pipeline in this process: the runner (`Runner.run`, the deployment's mapping
- * settings and poll interval, checkpoint and on-failure files in a temporary directory) invoking the
+ * settings unless told otherwise, its poll interval, checkpoint and on-failure files in a temporary directory) invoking the
  * real handler (`Handler.make` over the function's own layers, logging off) on fresh tables. The same
  * composition `pnpm provision` starts, minus the runner's process and the bundle.
  */
@@ -39,6 +39,8 @@ export interface Pipeline {
 export interface Options {
   /** Called after each invocation with its event and when it began and ended (`performance.now()`). */
   readonly onInvoke?: (event: DynamoDBStreamEvent, startedAt: number, endedAt: number) => void
+  /** The mapping's settings; the deployment's (`Deployment.mappingSettings`) when absent. */
+  readonly settings?: Deployment.MappingSettings
 }
 
 /** Starts the runner and the handler on `names`, whose stream is `streamArn`. */
@@ -67,7 +69,7 @@ export const start = (endpoint: string, names: Deployment.TableNames, streamArn:
   const fiber = Effect.runFork(
     Runner.run({
       streamArn,
-      settings: Deployment.mappingSettings,
+      settings: options.settings ?? Deployment.mappingSettings,
       invoke,
       checkpointFile: join(dir, "checkpoints.json"),
       onFailureFile: join(dir, "on-failure.jsonl"),
