@@ -1,13 +1,15 @@
 /**
  * Row 4: the Lambda artifact. The handler bundled as `Bundle.make` bundles it, beside a plain-SDK
- * handler doing the same job built with the very same esbuild options: minified size, cold init (a
- * fresh `node` process loading the bundle and answering the acceptance event against DynamoDB Local,
- * from spawn to the response), and how much of the bundle is Effect.
+ * handler doing the same job and the Powertools handler (batch, idempotency, parser, logger), both
+ * built with the very same esbuild options: minified size, cold init (a fresh `node` process loading
+ * the bundle and answering the acceptance event against DynamoDB Local, from spawn to the response),
+ * and how much of the bundle is Effect.
  */
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
 import * as Bundle from "@dyna/tools/provision/Bundle"
 import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/tools/provision/TableSteps"
+import * as Powertools from "../baselines/powertools.js"
 import * as Effect from "effect/Effect"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -20,14 +22,19 @@ import { atMost, type Bench } from "../Row.js"
 
 const SIZE_BOUND = 1.2
 const COLD_BOUND = 1.1
+/** Against the Powertools handler: no bigger, no slower to start. */
+const POWERTOOLS_SIZE_BOUND = 1.0
+const POWERTOOLS_COLD_BOUND = 1.0
 /** Effect's own share of the bundle the issue allows, in KB. */
 const EFFECT_BUDGET_KB = 100
 
 const acceptanceEvent = readFileSync(fileURLToPath(new URL("../../events/jam-task1.json", import.meta.url)), "utf8")
 const plainEntry = fileURLToPath(new URL("../baselines/plainHandler.ts", import.meta.url))
+const powertoolsEntry = fileURLToPath(new URL("../baselines/powertools/handler.ts", import.meta.url))
 
-// As the local Invoke runs a function: the event on stdin, `handler` called once, the response on fd 3,
-// with how long the import and the call took, measured inside the process.
+// As the local Invoke runs a function: the event on stdin, `handler` called once with a Lambda context
+// (the Powertools handler hands it to its logger and idempotency utility), the response on fd 3, with
+// how long the import and the call took, measured inside the process.
 const bootstrap = `
 import { readFileSync, writeSync } from "node:fs"
 import { pathToFileURL } from "node:url"
@@ -35,7 +42,13 @@ const event = JSON.parse(readFileSync(0, "utf8"))
 const t0 = performance.now()
 const { handler } = await import(pathToFileURL(process.argv[1]).href)
 const t1 = performance.now()
-const response = (await handler(event, {})) ?? null
+const deadline = Date.now() + 60000
+const context = {
+  functionName: "cold-init", functionVersion: "$LATEST", memoryLimitInMB: "1024", awsRequestId: "cold-init",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:cold-init",
+  getRemainingTimeInMillis: () => deadline - Date.now()
+}
+const response = (await handler(event, context)) ?? null
 const cpu = process.cpuUsage()
 writeSync(3, JSON.stringify({ response, load: t1 - t0, handle: performance.now() - t1, cpu: (cpu.user + cpu.system) / 1000 }))
 process.exit(0)
@@ -115,21 +128,26 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
     const artifact = await Effect.runPromise(Bundle.make)
     const dyna = await Effect.runPromise(Bundle.bundle(Bundle.handlerEntry))
     const plain = await Effect.runPromise(Bundle.bundle(plainEntry))
+    const powertools = await Effect.runPromise(Bundle.bundle(powertoolsEntry))
     if (Buffer.compare(dyna.code, artifact.code) !== 0) throw new Error("Bundle.bundle(handlerEntry) differs from Bundle.make's code")
-    const files = { dyna: join(dir, "dyna.mjs"), plain: join(dir, "plain.mjs") }
+    const files = { dyna: join(dir, "dyna.mjs"), plain: join(dir, "plain.mjs"), powertools: join(dir, "powertools.mjs") }
     writeFileSync(files.dyna, dyna.code)
     writeFileSync(files.plain, plain.code)
+    writeFileSync(files.powertools, powertools.code)
+    const powertoolsPackages = byPackage(powertools.contents)
     const packages = byPackage(dyna.contents)
     const effectBytes = packages.find(([name]) => name === "effect")?.[1] ?? 0
     const oursBytes = packages.filter(([name]) => name.startsWith("@dyna/")).reduce((n, [, b]) => n + b, 0)
     const sdkBytes = byPackage(plain.contents).filter(([name]) => name.startsWith("@aws-sdk/") || name.startsWith("@smithy/")).reduce((n, [, b]) => n + b, 0)
-    log(`bundles: Dyna Elite ${kb(dyna.code.length).toFixed(0)} KB, plain ${kb(plain.code.length).toFixed(0)} KB`)
+    log(`bundles: Dyna Elite ${kb(dyna.code.length).toFixed(0)} KB, plain ${kb(plain.code.length).toFixed(0)} KB, Powertools ${kb(powertools.code.length).toFixed(0)} KB`)
+    log(`Powertools by package: ${powertoolsPackages.slice(0, 8).map(([name, b]) => `${name} ${kb(b).toFixed(0)}`).join(", ")} KB`)
     log(`Dyna Elite by package: ${packages.slice(0, 8).map(([name, b]) => `${name} ${kb(b).toFixed(0)}`).join(", ")} KB`)
 
     // Fresh tables on the bench's DynamoDB Local, one set per handler.
     const tables = {
       dyna: { transactions: "artifact-dyna-tx", profiles: "artifact-dyna-profile", rejected: "artifact-dyna-rejected", events: "artifact-dyna-events" },
-      plain: { profiles: "artifact-plain-profile" }
+      plain: { profiles: "artifact-plain-profile" },
+      powertools: { profiles: "artifact-powertools-profile", idempotency: "artifact-powertools-idempotency" }
     }
     const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" } })
     await Effect.runPromise(Effect.all([
@@ -137,7 +155,9 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
       ensureTable(profilesTable(tables.dyna.profiles)),
       ensureTable(rejectedTable(tables.dyna.rejected)),
       ensureTable(eventsTable(tables.dyna.events)),
-      ensureTable(profilesTable(tables.plain.profiles))
+      ensureTable(profilesTable(tables.plain.profiles)),
+      ensureTable(profilesTable(tables.powertools.profiles)),
+      ensureTable(Powertools.idempotencyTable(tables.powertools.idempotency))
     ]).pipe(Effect.provideService(DynamoDb, DynamoDb.fromClient(client, endpoint))))
 
     // What a Lambda environment gives both: credentials, region, endpoint, table names. Lambda runs
@@ -157,22 +177,26 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
         REJECTED_TABLE: tables.dyna.rejected,
         ELITE_EVENTS_TABLE: tables.dyna.events
       },
-      plain: { ...base, PROFILES_TABLE: tables.plain.profiles }
+      plain: { ...base, PROFILES_TABLE: tables.plain.profiles },
+      powertools: { ...base, PROFILES_TABLE: tables.powertools.profiles, IDEMPOTENCY_TABLE: tables.powertools.idempotency }
     }
 
     // One discarded run each (disk cache, DynamoDB Local's first requests), then alternating runs.
     await coldInit(files.dyna, env.dyna)
     await coldInit(files.plain, env.plain)
-    const times = { dyna: [] as Array<ColdRun>, plain: [] as Array<ColdRun> }
+    await coldInit(files.powertools, env.powertools)
+    const times = { dyna: [] as Array<ColdRun>, plain: [] as Array<ColdRun>, powertools: [] as Array<ColdRun> }
     for (let i = 0; i < runs; i++) {
       times.dyna.push(await coldInit(files.dyna, env.dyna))
       times.plain.push(await coldInit(files.plain, env.plain))
+      times.powertools.push(await coldInit(files.powertools, env.powertools))
     }
-    log(`cold init ms: Dyna Elite ${times.dyna.map((t) => t.total.toFixed(0)).join(" ")}; plain ${times.plain.map((t) => t.total.toFixed(0)).join(" ")}`)
+    log(`cold init ms: Dyna Elite ${times.dyna.map((t) => t.total.toFixed(0)).join(" ")}; plain ${times.plain.map((t) => t.total.toFixed(0)).join(" ")}; ` +
+      `Powertools ${times.powertools.map((t) => t.total.toFixed(0)).join(" ")}`)
     const medianOf = (measured: ReadonlyArray<ColdRun>, part: keyof ColdRun) => median(measured.map((r) => r[part]))
 
     // Each handled the acceptance event every time: $250 per run on task1test1record.
-    for (const [kind, table] of [["dyna", tables.dyna.profiles], ["plain", tables.plain.profiles]] as const) {
+    for (const [kind, table] of [["dyna", tables.dyna.profiles], ["plain", tables.plain.profiles], ["powertools", tables.powertools.profiles]] as const) {
       const { Item } = await client.send(new GetItemCommand({ TableName: table, Key: { CustID: { S: "task1test1record" } }, ConsistentRead: true }))
       const expected = String(250 * (runs + 1))
       if (Item?.TotalTnValue?.N !== expected) throw new Error(`${kind}: TotalTnValue ${Item?.TotalTnValue?.N}, expected ${expected}`)
@@ -204,6 +228,26 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
           `CPU time ${medianOf(times.dyna, "cpu").toFixed(0)} vs ${medianOf(times.plain, "cpu").toFixed(0)} ms ` +
           `(${(medianOf(times.dyna, "cpu") / medianOf(times.plain, "cpu")).toFixed(2)}×)`
       }, COLD_BOUND),
+      atMost({
+        name: `${name}: bundle size`,
+        unit: "KB minified",
+        dyna: kb(dyna.code.length),
+        baselineName: "Powertools handler",
+        baseline: kb(powertools.code.length),
+        note: `same esbuild options (Bundle.options); gzipped ${gzipped(dyna.code)} vs ${gzipped(powertools.code)} KB; ` +
+          `Powertools by package: ` + powertoolsPackages.slice(0, 6).map(([name, b]) => `${name} ${kb(b).toFixed(0)}`).join(", ") + " KB"
+      }, POWERTOOLS_SIZE_BOUND),
+      atMost({
+        name: `${name}: cold init`,
+        unit: `ms, median of ${runs}`,
+        dyna: medianOf(times.dyna, "total"),
+        baselineName: "Powertools handler",
+        baseline: medianOf(times.powertools, "total"),
+        note: `as above, runs alternating with Dyna Elite's; medians: import ${medianOf(times.dyna, "load").toFixed(0)} vs ` +
+          `${medianOf(times.powertools, "load").toFixed(0)} ms, first event ${medianOf(times.dyna, "handle").toFixed(0)} vs ` +
+          `${medianOf(times.powertools, "handle").toFixed(0)} ms; CPU time ${medianOf(times.dyna, "cpu").toFixed(0)} vs ` +
+          `${medianOf(times.powertools, "cpu").toFixed(0)} ms (${(medianOf(times.dyna, "cpu") / medianOf(times.powertools, "cpu")).toFixed(2)}×)`
+      }, POWERTOOLS_COLD_BOUND),
       atMost({
         name: `${name}: Effect's share`,
         unit: "KB of effect in the bundle",
