@@ -5,7 +5,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import type { DynamoDBRecord } from "aws-lambda"
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda"
 import * as Powertools from "./powertools/handler.js"
 import { lambdaContext } from "./powertools/table.js"
 
@@ -21,5 +21,35 @@ export const handler = (client: DynamoDBClient, tables: Tables) => {
   return async (records: ReadonlyArray<DynamoDBRecord>) => {
     const response = await handle(Events.batch(records), lambdaContext())
     if (response.batchItemFailures.length > 0) throw new Error(`the Powertools handler failed ${response.batchItemFailures.length} records`)
+  }
+}
+
+/**
+ * The Powertools handler as Lambda runs it behind an event source mapping: one execution environment
+ * per concurrent invocation (each its own client and handler, made on its first invocation and reused),
+ * each invocation with a fresh context. What the local runner invokes in row 3.
+ */
+export const environments = (makeClient: () => DynamoDBClient, tables: Tables) => {
+  const made: Array<DynamoDBClient> = []
+  const idle: Array<ReturnType<typeof Powertools.make>> = []
+  return {
+    handler: async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+      let handle = idle.pop()
+      if (handle === undefined) {
+        const client = makeClient()
+        made.push(client)
+        handle = Powertools.make({ client, profilesTable: tables.profiles, idempotencyTable: tables.idempotency, logLevel: "SILENT" })
+      }
+      try {
+        return await handle(event, lambdaContext())
+      } finally {
+        idle.push(handle)
+      }
+    },
+    /** How many environments it took. */
+    count: () => made.length,
+    dispose: async () => {
+      for (const client of made) client.destroy()
+    }
   }
 }

@@ -14,16 +14,23 @@
  *   behind the pipeline was when the writer stopped. That is in the note, not the ratio: on one 2-core
  *   machine, the writer, DynamoDB Local and the pipeline take turns on the same cores.
  *
+ * - The Powertools handler (batch, idempotency, parser, logger; `baselines/powertools`) behind the same
+ *   runner at the same settings, draining rows the same writer put into fresh tables: Dyna Elite's drain
+ *   rate against its (one execution environment per concurrent invocation, as Lambda runs them).
+ *
  * Two mixes, as in row 1: every 100 consecutive rows hold 10 customers (10 rows each), or 100 (one
  * each); each at parallelization factor 1 (the deployment's) and 4.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import { ScanCommand } from "@aws-sdk/client-dynamodb"
 import * as Deployment from "@dyna/aws/Deployment"
+import { DynamoDb } from "@dyna/aws/DynamoDb"
+import { ensureTable } from "@dyna/tools/provision/TableSteps"
 import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
 import * as LocalTables from "../support/LocalTables.js"
 import * as Pipeline from "../support/Pipeline.js"
+import * as Powertools from "../baselines/powertools.js"
 import * as Sdk from "../support/Sdk.js"
 import { atLeast, type Bench, type Row } from "../Row.js"
 
@@ -61,9 +68,10 @@ const checkTotals = async (db: DynamoDBClient, table: string, items: ReadonlyArr
 }
 
 /** Starts the pipeline on `names` at parallelization `factor` and notes when its first invocation began. */
-const startPipeline = (endpoint: string, names: LocalTables.Names, streamArn: string, factor: number) => {
+const startPipeline = (endpoint: string, names: LocalTables.Names, streamArn: string, factor: number, fn?: Pipeline.Options["function"]) => {
   let firstInvokedAt = Number.POSITIVE_INFINITY
   const pipeline = Pipeline.start(endpoint, names, streamArn, {
+    ...(fn === undefined ? {} : { function: fn }),
     settings: { ...Deployment.mappingSettings, parallelizationFactor: factor },
     onInvoke: (_, startedAt) => {
       firstInvokedAt = Math.min(firstInvokedAt, startedAt)
@@ -82,6 +90,24 @@ const writerThenPipeline = async (endpoint: string, db: DynamoDBClient, count: n
     const countedAt = await pipeline.handledReach(count, 600_000)
     await checkTotals(db, names.profiles, work)
     return { writerRate, pipelineRate: count / ((countedAt - firstInvokedAt()) / 1000), invocations: pipeline.progress().batches }
+  } finally {
+    await pipeline.stop()
+  }
+}
+
+/** The writer alone into fresh stream-enabled tables, then the runner and the Powertools handler draining what it wrote. */
+const writerThenPowertools = async (endpoint: string, db: DynamoDBClient, count: number, perHundred: number, factor: number) => {
+  const { names, streamArn } = await LocalTables.makeStreamed(endpoint, `pt${perHundred}f${factor}`)
+  const idempotency = `${names.transactions}-idempotency`
+  await Effect.runPromise(ensureTable(Powertools.idempotencyTable(idempotency)).pipe(Effect.provideService(DynamoDb, DynamoDb.fromClient(db, endpoint))))
+  const work = rows(`pt${perHundred}f${factor}`, count, perHundred)
+  const writerRate = count / ((await Sdk.putAll(db, names.transactions, work, WRITERS)) / 1000)
+  const fn = Powertools.environments(() => Sdk.client(endpoint), { profiles: names.profiles, idempotency })
+  const { pipeline, firstInvokedAt } = startPipeline(endpoint, names, streamArn, factor, fn)
+  try {
+    const countedAt = await pipeline.handledReach(count, 600_000)
+    await checkTotals(db, names.profiles, work)
+    return { writerRate, pipelineRate: count / ((countedAt - firstInvokedAt()) / 1000), invocations: pipeline.progress().batches, environments: fn.count() }
   } finally {
     await pipeline.stop()
   }
@@ -114,6 +140,7 @@ interface Point {
   readonly factor: number
   readonly alone: Awaited<ReturnType<typeof writerThenPipeline>>
   readonly together: Awaited<ReturnType<typeof sideBySide>>
+  readonly powertools: Awaited<ReturnType<typeof writerThenPowertools>>
 }
 
 /** One mix on a fresh DynamoDB Local, at every factor: DynamoDB Local slows down as its streams fill, so no mix inherits another's. */
@@ -124,13 +151,16 @@ const measureMix = (count: number, warmUp: number, perHundred: number, log: (lin
       // DynamoDB Local's JVM compiles its hot paths over the first several thousand requests, and our
       // code warms up too: one small round at each factor, unmeasured.
       for (const factor of FACTORS) await writerThenPipeline(endpoint, db, warmUp, perHundred, factor)
+      for (const factor of FACTORS) await writerThenPowertools(endpoint, db, warmUp, perHundred, factor)
       const points: Array<Point> = []
       for (const factor of FACTORS) {
         const alone = await writerThenPipeline(endpoint, db, count, perHundred, factor)
         log(`${perHundred} customers per 100 rows, factor ${factor}: writer ${alone.writerRate.toFixed(0)} rows/s into the streamed table, pipeline ${alone.pipelineRate.toFixed(0)} rows/s`)
         const together = await sideBySide(endpoint, db, count, perHundred, factor)
         log(`  side by side: writer ${together.writerRate.toFixed(0)} rows/s, last row counted ${together.lagMillis.toFixed(0)} ms after the last put`)
-        points.push({ perHundred, factor, alone, together })
+        const powertools = await writerThenPowertools(endpoint, db, count, perHundred, factor)
+        log(`  Powertools handler behind the same runner: ${powertools.pipelineRate.toFixed(0)} rows/s`)
+        points.push({ perHundred, factor, alone, together, powertools })
       }
       return points
     } finally {
@@ -154,11 +184,26 @@ const pointRow = (count: number, { perHundred, factor, alone, together }: Point)
       `after the last put.`
   }, 1.0)
 
+/** The row of one point against the Powertools handler: both drain rates behind the same runner. */
+const powertoolsRow = (count: number, { perHundred, factor, alone, powertools }: Point): Row =>
+  atLeast({
+    name: `3. sustained throughput (${perHundred} customers per 100 rows, factor ${factor})`,
+    unit: "tx/s",
+    dyna: alone.pipelineRate,
+    baselineName: "Powertools handler, same runner",
+    baseline: powertools.pipelineRate,
+    note: `${count} rows, the same writer into fresh tables (${powertools.writerRate.toFixed(0)} rows/s), then the runner ` +
+      `(ParallelizationFactor ${factor}) invoking the Powertools handler (batch, idempotency keyed on CustID + TnNum, ` +
+      `parser, logger; records of a batch in parallel, as BatchProcessor does) in this process, first invocation → last ` +
+      `row counted, profile totals checked (${powertools.invocations} invocations, ${powertools.environments} execution ` +
+      `environment${powertools.environments === 1 ? "" : "s"})`
+  }, 1.5)
+
 export const bench: Bench = async ({ size, log }) => {
   const count = size === "smoke" ? 500 : 5_000
   const out: Array<Row> = []
   for (const perHundred of [10, 100]) {
-    for (const point of await measureMix(count, WARM_UP[size], perHundred, log)) out.push(pointRow(count, point))
+    for (const point of await measureMix(count, WARM_UP[size], perHundred, log)) out.push(pointRow(count, point), powertoolsRow(count, point))
   }
   return out
 }

@@ -41,12 +41,17 @@ export interface Options {
   readonly onInvoke?: (event: DynamoDBStreamEvent, startedAt: number, endedAt: number) => void
   /** The mapping's settings; the deployment's (`Deployment.mappingSettings`) when absent. */
   readonly settings?: Deployment.MappingSettings
+  /** The function the runner invokes, and how to release it; Dyna Elite's real handler on `names` when absent. */
+  readonly function?: {
+    readonly handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>
+    readonly dispose: () => Promise<void>
+  }
 }
 
 /** Starts the runner and the handler on `names`, whose stream is `streamArn`. */
 export const start = (endpoint: string, names: Deployment.TableNames, streamArn: string, options: Options = {}): Pipeline => {
   const dir = mkdtempSync(join(tmpdir(), "dyna-bench-runner-"))
-  const live = Handler.make(LocalTables.appLayer(endpoint, names))
+  const live = options.function ?? Handler.make(LocalTables.appLayer(endpoint, names))
   let handled = 0
   const waiters: Array<{ readonly count: number; readonly resolve: (at: number) => void }> = []
   const invoke = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
