@@ -2,7 +2,7 @@
  * `pnpm bench`: every benchmark on one fresh in-memory DynamoDB Local, one table of ratios on stdout,
  * and `bench/results.json` (or `--out FILE`). `BENCH_SIZE=smoke` runs each at a tiny size (what CI
  * runs, in scripts/test/bench.test.ts); `--only NAME` runs one (cost, latency, throughput, artifact,
- * backfill).
+ * backfill, hotcustomer, scaling).
  */
 import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
@@ -18,7 +18,9 @@ const benches: Record<string, () => Promise<{ readonly bench: Bench }>> = {
   latency: () => import("./rows/latency.js"),
   throughput: () => import("./rows/throughput.js"),
   artifact: () => import("./rows/artifact.js"),
-  backfill: () => import("./rows/backfill.js")
+  backfill: () => import("./rows/backfill.js"),
+  hotcustomer: () => import("./rows/hotcustomer.js"),
+  scaling: () => import("./rows/scaling.js")
 }
 
 const { values } = parseArgs({

@@ -19,8 +19,9 @@ describe("pnpm bench", () => {
     const ran = await Commands.pnpm({ ...process.env, BENCH_SIZE: "smoke" }, "bench", "--out", out)
     const results = JSON.parse(readFileSync(out, "utf8")) as { readonly size: string; readonly rows: ReadonlyArray<Row> }
     assert.strictEqual(results.size, "smoke")
-    assert.deepStrictEqual([...new Set(results.rows.map((r) => r.name.slice(0, 2)))], ["1.", "2.", "3.", "4.", "5."])
-    assert.strictEqual(results.rows.length, 12)
+    assert.deepStrictEqual([...new Set(results.rows.map((r) => r.name.slice(0, 2)))], ["1.", "2.", "3.", "4.", "5.", "6.", "7."])
+    // 6.: the hot customer at 100 and 1,000 purchases and its flatness; 7.: the scaling model's 6.
+    assert.strictEqual(results.rows.length, 12 + 3 + 6)
     for (const row of results.rows) {
       assert.isTrue(Number.isFinite(row.dyna) && row.dyna >= 0 && row.baseline > 0, `${row.name}: ${row.dyna} vs ${row.baseline}`)
       assert.closeTo(row.ratio, row.dyna / row.baseline, 1e-9, row.name)
@@ -34,6 +35,6 @@ describe("pnpm bench", () => {
   it("names the benchmarks it knows when asked for another, with exit code 2", async () => {
     const ran = await Commands.pnpm(process.env, "bench", "--only", "speed")
     assert.strictEqual(ran.code, 2)
-    assert.include(ran.stderr, "unknown benchmark speed; choose from cost, latency, throughput, artifact, backfill")
+    assert.include(ran.stderr, "unknown benchmark speed; choose from cost, latency, throughput, artifact, backfill, hotcustomer, scaling")
   })
 })
