@@ -231,7 +231,7 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
       name: `6. hot customer: WCU per purchase, ${grouped(perWindow)} in the window`,
       unit: "WCU/purchase",
       dyna: dyna.write,
-      baselineName: "Powertools idempotency",
+      baselineName: "Powertools batch + idempotency",
       baseline: powertools.write,
       note: `one customer, ${counted(perWindow / BATCH, "batch", "batches")} of ${BATCH} over 24 h (window ${AppliedLog.RETENTION_SECONDS / 3600} h); ` +
         `Dyna Elite: ${dyna.callsPerBatch.toFixed(1)} calls and ${dyna.msPerBatch.toFixed(1)} ms per batch, ${counted(dyna.pages, "page item", "page items")}, ` +
