@@ -21,7 +21,7 @@ import type { CustomerPlan } from "@dyna/core/Plan"
 import * as Profile from "@dyna/core/Profile"
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as Promotion from "@dyna/core/Promotion"
-import { type CustomerId, guardKey } from "@dyna/core/Transaction"
+import { type CustomerId, guardKey, type Transaction } from "@dyna/core/Transaction"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -118,6 +118,18 @@ export type ReadAhead = ReadonlyMap<string, Read>
 /** BatchGetItem's limit on keys per request. */
 const BATCH_GET_KEYS = 100
 
+/**
+ * Whether rows scanned before `current` was read account for everything its applied log holds: no
+ * pages (so the log is all inline) and every logged key among `keys`. A key the log holds that the
+ * scan lacks is a row written after the scan began and counted by the stream since.
+ */
+const coversLog = (current: Profile.Profile | undefined, keys: ReadonlySet<string>): boolean => {
+  if (current === undefined) return true
+  if (current.pages.length > 0) return false
+  for (const key of current.applied.keys()) if (!keys.has(key)) return false
+  return true
+}
+
 const maxText = (a: string | undefined, b: string) => (a === undefined || BigInt(b) > BigInt(a) ? b : a)
 
 /** CustProfile, written only here and only by a conditional write, so that every transaction is counted exactly once. */
@@ -139,6 +151,22 @@ export class ProfileStore extends Context.Service<ProfileStore, {
    * write: what backfill and repair do (see `ProfileUpdate.recount`).
    */
   readonly recount: (custId: CustomerId, readAhead?: ReadAhead) => Effect.Effect<Applied, ApplyError | UnreadableRow>
+  /**
+   * `recount` from rows the caller read already: `scanned` must be every row the customer had when a
+   * strongly consistent read began, before the profile is read (a consistent Scan's pages that hold all
+   * of the customer's rows, as backfill reads them). Used as they are when the profile read after them
+   * has no applied pages and every key in its log is among them; otherwise Queried as `recount` does.
+   *
+   * Exact: every row the stream counted before the profile read is then in `scanned` (written before
+   * the scan began; or counted since, so in the log, so among them), and a row written since the scan
+   * began that the stream has not counted is in neither, so the stream counts it when it comes. The
+   * write is conditioned on the version read, as `recount`'s is.
+   */
+  readonly recountScanned: (
+    custId: CustomerId,
+    scanned: ReadonlyArray<Transaction>,
+    readAhead?: ReadAhead
+  ) => Effect.Effect<Applied, ApplyError | UnreadableRow>
 }>()("dyna-elite/aws/ProfileStore") {
   /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
@@ -418,19 +446,33 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           ), readAhead?.get(plan.custId))
       })
 
+      /** The recount from the customer's rows, Queried strongly consistent after `current` was read. */
+      const recountQueried = (custId: CustomerId, current: Profile.Profile | undefined, now: number, avoid: ProfileUpdate.Avoid) =>
+        transactions.ofCustomer(custId).pipe(
+          Effect.flatMap((rows) =>
+            spilledAmong(current, rows.flatMap((tx) => guardKey(tx) ?? []), now).pipe(
+              Effect.map((spilled) => ProfileUpdate.recount(custId, current, rows, now, AppliedLog.RETENTION_SECONDS, { spilled, avoid }))
+            )
+          )
+        )
+
       const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId, readAhead?: ReadAhead) {
         // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
-        return yield* settle(custId, (current, now, { avoid }) =>
-          transactions.ofCustomer(custId).pipe(
-            Effect.flatMap((rows) =>
-              spilledAmong(current, rows.flatMap((tx) => guardKey(tx) ?? []), now).pipe(
-                Effect.map((spilled) => ProfileUpdate.recount(custId, current, rows, now, AppliedLog.RETENTION_SECONDS, { spilled, avoid }))
-              )
-            )
-          ), readAhead?.get(custId))
+        return yield* settle(custId, (current, now, { avoid }) => recountQueried(custId, current, now, avoid), readAhead?.get(custId))
       })
 
-      return ProfileStore.of({ get, readAhead, apply, recount })
+      const recountScanned = Effect.fn("ProfileStore.recountScanned")(
+        function*(custId: CustomerId, scanned: ReadonlyArray<Transaction>, readAhead?: ReadAhead) {
+          const keys = new Set(scanned.flatMap((tx) => guardKey(tx) ?? []))
+          // Each attempt reads the profile after the scan: `coversLog` decides on that read (see `recountScanned`).
+          return yield* settle(custId, (current, now, { avoid }) =>
+            coversLog(current, keys)
+              ? Effect.succeed(ProfileUpdate.recount(custId, current, scanned, now, AppliedLog.RETENTION_SECONDS, { avoid }))
+              : recountQueried(custId, current, now, avoid), readAhead?.get(custId))
+        }
+      )
+
+      return ProfileStore.of({ get, readAhead, apply, recount, recountScanned })
     })
   )
 

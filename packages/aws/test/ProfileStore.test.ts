@@ -8,15 +8,17 @@
  */
 import { DeleteItemCommand, GetItemCommand, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import type { CustomerId } from "@dyna/core/Transaction"
+import type { CustomerId, Transaction } from "@dyna/core/Transaction"
 import type { DynamoDBRecord } from "aws-lambda"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
 import * as Handler from "../src/Handler.js"
 import { ProfileStore } from "../src/ProfileStore.js"
+import * as TransactionStore from "../src/TransactionStore.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 import * as HandlerIam from "./support/HandlerIam.js"
 
@@ -429,4 +431,42 @@ describe("a hot customer", () => {
     assert.strictEqual((await pageItems()).length, pagesBefore)
     assert.deepInclude(await DynamoLocal.profileRow(names, "pages"), { TotalTnValue: valueOf(records) + valueOf(later) })
   }, 120_000)
+})
+
+/** Rows as a consistent Scan read them before the profile: written, then read back as the recount reads rows. */
+const scannedRows = async (custId: string, rows: ReadonlyArray<readonly [number, number]>) => {
+  const items = rows.map(([n, v]) => ({ CustID: { S: custId }, TnNum: { N: String(n) }, TnValue: { N: String(v) } }))
+  for (const item of items) await DynamoLocal.putItem(names.transactions, item)
+  return items.map((item) => Result.getOrThrow(TransactionStore.fromItem(item)))
+}
+
+const recountScanned = (custId: string, scanned: ReadonlyArray<Transaction>) =>
+  DynamoLocal.run(names, Effect.gen(function*() {
+    return yield* (yield* ProfileStore).recountScanned(custId as CustomerId, scanned)
+  }))
+
+describe("ProfileStore.recountScanned on DynamoDB Local", () => {
+  it("recounts from the scanned rows when they hold every row the profile's log knows", async () => {
+    const scanned = await scannedRows("covered", [[1, 300], [2, 400]])
+    // The stream counted a scanned row before the profile read: in the log, and among the scanned.
+    await deliver(handlerWith(), DynamoLocal.inserts("covered", [[2, 400]]))
+    // A row written after the scan, not yet counted: in neither, so the stream counts it when it comes.
+    await row("covered", 3, 500)
+    const update = await recountScanned("covered", scanned)
+    assert.deepStrictEqual([update.applied.length, update.duplicates.length], [1, 1])
+    assert.deepInclude(await DynamoLocal.profileRow(names, "covered"), { TotalTnValue: 700 })
+    await deliver(handlerWith(), DynamoLocal.inserts("covered", [[2, 400], [3, 500]]))
+    assert.deepInclude(await DynamoLocal.profileRow(names, "covered"), { TotalTnValue: 1200, CustStatus: "Elite" })
+    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+  })
+
+  it("Queries the rows instead when the stream counted one the scan never saw, so the total keeps it", async () => {
+    const scanned = await scannedRows("window", [[1, 300], [2, 400]])
+    // Written after the scan read the customer, and counted by the stream before the profile is read.
+    await row("window", 3, 500)
+    await deliver(handlerWith(), DynamoLocal.inserts("window", [[3, 500]]))
+    const update = await recountScanned("window", scanned)
+    assert.deepStrictEqual([update.applied.length, update.duplicates.length], [2, 1])
+    assert.deepInclude(await DynamoLocal.profileRow(names, "window"), { TotalTnValue: 1200, CustStatus: "Elite" })
+  })
 })

@@ -1,7 +1,22 @@
 /**
  * Backfill: counts the CustTransactions rows the stream never delivered (written before it existed),
- * once, beside the running stream. A parallel Scan finds the customers; each is recounted, as soon as
- * it is found, through `ProfileStore.recount`: the handler's own conditional write, not a second path.
+ * once, beside the running stream. A strongly consistent parallel Scan hands over each customer's rows
+ * together (`CustomerScan`); each customer is recounted from them, as soon as the Scan is past them,
+ * through `ProfileStore.recountScanned`: the handler's own conditional write, not a second path.
+ *
+ * Why recounting from the Scan is exact beside the stream (without Querying the rows again after the
+ * profile is read, as `ProfileStore.recount` does): a Scan page read with ConsistentRead holds every
+ * row of its key range that existed when it was read, and one CustID's rows are contiguous within a
+ * segment, so a customer's run, once another customer follows it or the segment ends, holds every row
+ * the customer had at T, when its first page was read. The profile is read after the run (the read-ahead
+ * waits for it), at P > T. A row the stream counted before P was either written before T, and so is in
+ * the run, or counted after T, and so is in the profile's applied log at P (kept 25 hours; all of it
+ * inline when the profile has no applied pages). `recountScanned` uses the run only when the profile
+ * has no pages and every logged key is in the run; otherwise it Queries, as before. Then the total
+ * becomes the run's sum, which holds every row counted before P, and a row written after T that the
+ * stream has not counted is in neither the run nor the log: the stream counts it when it comes, on top.
+ * A row of the run not yet delivered joins the log and is a duplicate when it comes. A stream write
+ * after P moves the version, so our write, conditioned on it, loses and reads again (same check).
  */
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import { CustomerId } from "@dyna/core/Transaction"
@@ -11,9 +26,11 @@ import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import type * as Pages from "@dyna/aws/Pages"
 import * as ProfileStore from "@dyna/aws/ProfileStore"
 import { Tables } from "@dyna/aws/Tables"
-import * as Scan from "./Scan.js"
+import * as TransactionStore from "@dyna/aws/TransactionStore"
+import * as CustomerScan from "./CustomerScan.js"
 
 /** Scan segments read side by side when none is asked for. */
 export const DEFAULT_SEGMENTS = 4
@@ -75,14 +92,21 @@ const skip = (custId: string, reason: string): Effect.Effect<Outcome> =>
 
 const isCustomerId = Schema.is(CustomerId)
 
+/** A customer to recount: with the rows the Scan read, or, for a customer found again later, none (Queried). */
+interface Found {
+  readonly custId: CustomerId
+  readonly rows: ReadonlyArray<Pages.Item> | undefined
+}
+
 const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custId > b.custId ? 1 : 0)
 
 /**
  * Recounts every customer with a row in CustTransactions, each once, as the Scan finds them: the total
- * becomes the sum of their rows, read strongly consistent after the profile, and every row's key joins
- * the applied log, in one write conditioned on the profile's version (see `ProfileUpdate.recount`). So
- * a rerun, or a run beside the stream, counts nothing twice: a row the stream counted is in the log, a
- * row the stream delivers later finds itself there, and a stream write in between makes ours re-read.
+ * becomes the sum of their rows, as the consistent Scan read them before the profile (see the module's
+ * comment for why that is exact), and every row's key joins the applied log, in one write conditioned on
+ * the profile's version (see `ProfileUpdate.recount`). So a rerun, or a run beside the stream, counts
+ * nothing twice: a row the stream counted is in the log, a row the stream delivers later finds itself
+ * there, and a stream write in between makes ours re-read.
  *
  * A customer whose rows or profile cannot be read, whose profile would pass 400 KB all the same (its
  * own attributes, not the log: a log of any length moves to pages, see `AppliedPages`), or whose calls
@@ -105,41 +129,37 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   let promotions = 0
 
   // Bounded, so the Scan waits for the recounts instead of running ahead of them; room for a read-ahead's worth.
-  const found = yield* Queue.bounded<CustomerId, Cause.Done>(Math.max(concurrency * 2, READ_AHEAD))
+  const found = yield* Queue.bounded<Found, Cause.Done>(Math.max(concurrency * 2, READ_AHEAD))
 
   // Scanned rows of the customers whose recount has not finished, reported to `onRows` when it does.
   const waiting = new Map<string, number>()
   const report = (rows: number) => (options.onRows === undefined || rows === 0 ? Effect.void : options.onRows(rows))
 
-  const scan = Scan.forEachPage(tables.transactions, (items) =>
+  const scan = CustomerScan.forEachRun(tables.transactions, (run) =>
     Effect.gen(function*() {
-      scanned += items.length
-      // Rows of a customer whose recount has finished (a customer's rows may span pages), or of no one: done now.
-      let done = 0
-      for (const item of items) {
-        const custId = item["CustID"]?.S
-        if (custId !== undefined && seen.has(custId)) {
-          const rows = waiting.get(custId)
-          if (rows === undefined) done++
-          else waiting.set(custId, rows + 1)
-        } else if (!isCustomerId(custId)) {
+      scanned += run.items.length
+      const custId = run.custId
+      if (!isCustomerId(custId)) {
+        for (const item of run.items) {
           skipped.push({ custId: custId ?? "", reason: `CustTransactions row ${item["TnNum"]?.N ?? "?"} has no CustID string` })
-          done++
-        } else {
-          seen.add(custId)
-          waiting.set(custId, 1)
-          yield* Queue.offer(found, custId)
         }
+        return yield* report(run.items.length)
       }
-      yield* report(done)
-    }), {
-    segments: options.segments ?? DEFAULT_SEGMENTS,
-    // Only whose rows they are: the recount reads the rows themselves, strongly consistent.
-    input: { ProjectionExpression: "CustID, TnNum" }
-  }).pipe(Effect.ensuring(Queue.end(found)))
+      waiting.set(custId, (waiting.get(custId) ?? 0) + run.items.length)
+      if (seen.has(custId)) {
+        // Found again: one CustID's rows are scanned together, so never expected; Query them all to be sure.
+        return yield* Queue.offer(found, { custId, rows: undefined })
+      }
+      seen.add(custId)
+      yield* Queue.offer(found, { custId, rows: run.items })
+    }), options.segments ?? DEFAULT_SEGMENTS).pipe(Effect.ensuring(Queue.end(found)))
 
-  const recount = ([custId, readAhead]: readonly [CustomerId, ProfileStore.ReadAhead]) =>
-    store.recount(custId, readAhead).pipe(
+  const recount = ([{ custId, rows }, readAhead]: readonly [Found, ProfileStore.ReadAhead]) =>
+    Effect.gen(function*() {
+      if (rows === undefined) return yield* store.recount(custId, readAhead)
+      const transactions = yield* Effect.forEach(rows, (item) => Effect.fromResult(TransactionStore.fromItem(item)))
+      return yield* store.recountScanned(custId, transactions, readAhead)
+    }).pipe(
       Effect.map((update): Outcome => ({ _tag: "Recounted", custId, update })),
       Effect.catchTags({
         UnreadableRow: (e) => skip(custId, e.message),
@@ -175,9 +195,11 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
     })
 
   const recountAll = Stream.fromQueue(found).pipe(
-    // The profiles of up to 100 found customers in one BatchGetItem, still each before its rows are read.
+    // The profiles of up to 100 found customers in one BatchGetItem, each after its rows were scanned.
     Stream.groupedWithin(READ_AHEAD, "20 millis"),
-    Stream.mapEffect((custIds) => Effect.map(store.readAhead(custIds), (readAhead) => custIds.map((custId) => [custId, readAhead] as const))),
+    Stream.mapEffect((batch) =>
+      Effect.map(store.readAhead(batch.map((f) => f.custId)), (readAhead) => batch.map((f) => [f, readAhead] as const))
+    ),
     Stream.flattenIterable,
     Stream.mapEffect(recount, { concurrency, unordered: true }),
     Stream.runForEach(record)
