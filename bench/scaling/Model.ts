@@ -176,6 +176,11 @@ export const markdown = (inputs: Inputs): string => {
   }
   out.push(
     "",
+    `Cold starts are left out of the rates: each lane's first invocation adds a cold init (${n0(inputs.coldInitMs)} ms measured), ` +
+      `once per execution environment, which Lambda then keeps warm while batches keep coming.`
+  )
+  out.push(
+    "",
     "One hot customer's most purchases per second, and what caps it:",
     "",
     "| factor | Dyna Elite | bound by | Powertools | bound by |",
