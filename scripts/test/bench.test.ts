@@ -20,8 +20,12 @@ describe("pnpm bench", () => {
     const results = JSON.parse(readFileSync(out, "utf8")) as { readonly size: string; readonly rows: ReadonlyArray<Row> }
     assert.strictEqual(results.size, "smoke")
     assert.deepStrictEqual([...new Set(results.rows.map((r) => r.name.slice(0, 2)))], ["1.", "2.", "3.", "4.", "5.", "6.", "7."])
-    // 6.: the hot customer at 100 and 1,000 purchases and its flatness; 7.: the scaling model's 6.
-    assert.strictEqual(results.rows.length, 12 + 3 + 6)
+    // 1.: write units at 10 and 100 customers against the naive and the Powertools handlers; 2.: delay;
+    // 3.: 2 mixes × factor 1 and 4, against the writer and against Powertools; 4.: bundle and cold init
+    // against the plain-SDK and the Powertools handlers, and Effect's share; 5.: backfill on the uniform
+    // and the skewed table; 6.: the hot customer at 100 and 1,000 purchases and its flatness; 7.: the
+    // scaling model's 6.
+    assert.strictEqual(results.rows.length, 4 + 2 + 8 + 5 + 2 + 3 + 6)
     for (const row of results.rows) {
       assert.isTrue(Number.isFinite(row.dyna) && row.dyna >= 0 && row.baseline > 0, `${row.name}: ${row.dyna} vs ${row.baseline}`)
       assert.closeTo(row.ratio, row.dyna / row.baseline, 1e-9, row.name)
