@@ -53,6 +53,15 @@ const table = (rows: ReadonlyArray<Row>) => {
   return [format(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...lines.map(format)].join("\n")
 }
 
+// The handlers run in this process print one EMF metrics line per invocation on stdout (what Lambda
+// ships to CloudWatch). Here they are counted, not printed, so stdout stays the table.
+let metricsLines = 0
+const print = console.log.bind(console)
+console.log = (...args: Array<unknown>) => {
+  if (typeof args[0] === "string" && args[0].startsWith("{\"_aws\":")) metricsLines++
+  else print(...args)
+}
+
 const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
   const { endpoint } = yield* scopedInMemory
   const all: Array<Row> = []
@@ -67,6 +76,7 @@ const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
   return all
 })))
 
+console.error(`  (${metricsLines} EMF metrics lines from the handlers left out of stdout)`)
 console.log(table(rows))
 for (const r of rows.filter((r) => r.note !== undefined)) console.log(`- ${r.name}: ${r.note}`)
 const file = values.out ?? fileURLToPath(new URL("results.json", import.meta.url))
