@@ -19,6 +19,7 @@ import * as References from "effect/References"
 import * as Naive from "../baselines/naive.js"
 import * as Powertools from "../baselines/powertools.js"
 import { atMost, type Bench } from "../Row.js"
+import * as Metered from "../support/Metered.js"
 
 const BATCH = 100
 
@@ -30,31 +31,11 @@ interface Units {
 }
 
 /** A real client that asks for, and adds up, the capacity every call consumed. */
-const meteredClient = (endpoint: string, units: Units) => {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-    maxAttempts: 1
+const meteredClient = (endpoint: string, units: Units) =>
+  Metered.client(endpoint, ({ command, capacity, isRead }) => {
+    units[isRead ? "read" : "write"] += capacity
+    if (command === "TransactWriteItemsCommand") units.transact += capacity
   })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      ;(args.input as Record<string, unknown>).ReturnConsumedCapacity = "TOTAL"
-      const result = await next(args)
-      // One entry for single-item calls, one per table for TransactWriteItems and batches.
-      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | ReadonlyArray<{ CapacityUnits?: number }> })
-        .ConsumedCapacity
-      const capacity = (Array.isArray(consumed) ? consumed : [consumed]).reduce((n: number, c) => n + (c?.CapacityUnits ?? 0), 0)
-      // DynamoDB Local reports only CapacityUnits: the command tells reads from writes.
-      const isRead = /^(Get|BatchGet|Query|Scan)/.test(context.commandName ?? "")
-      units[isRead ? "read" : "write"] += capacity
-      if (context.commandName === "TransactWriteItemsCommand") units.transact += capacity
-      return result
-    },
-    { step: "initialize", name: "meter" }
-  )
-  return client
-}
 
 /** `batches` batches of `BATCH` INSERTs spread evenly over `customers`, each with its own TnNum. */
 const workload = (batches: number, customers: number): Array<Array<DynamoDBRecord>> => {

@@ -29,6 +29,7 @@ import * as References from "effect/References"
 import * as Powertools from "../baselines/powertools/handler.js"
 import * as PowertoolsTables from "../baselines/powertools/table.js"
 import { atMost, type Bench, type Row } from "../Row.js"
+import * as Metered from "../support/Metered.js"
 
 const BATCH = 100
 const DAY_SECONDS = 24 * 60 * 60
@@ -45,29 +46,11 @@ interface Units {
 }
 
 /** A real client that asks for, and adds up, the capacity every call consumed (as row 1's). */
-const meteredClient = (endpoint: string, units: Units) => {
-  const client = new DynamoDBClient({
-    endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-    maxAttempts: 1
+const meteredClient = (endpoint: string, units: Units) =>
+  Metered.client(endpoint, ({ capacity, isRead }) => {
+    units[isRead ? "read" : "write"] += capacity
+    units.calls++
   })
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      ;(args.input as Record<string, unknown>).ReturnConsumedCapacity = "TOTAL"
-      const result = await next(args)
-      const consumed = (result.output as { ConsumedCapacity?: { CapacityUnits?: number } | ReadonlyArray<{ CapacityUnits?: number }> })
-        .ConsumedCapacity
-      const capacity = (Array.isArray(consumed) ? consumed : [consumed]).reduce((n: number, c) => n + (c?.CapacityUnits ?? 0), 0)
-      // DynamoDB Local reports only CapacityUnits: the command tells reads from writes.
-      units[/^(Get|BatchGet|Query|Scan)/.test(context.commandName ?? "") ? "read" : "write"] += capacity
-      units.calls++
-      return result
-    },
-    { step: "initialize", name: "meter" }
-  )
-  return client
-}
 
 /** A clock `shift` seconds ahead of the real one: the bench moves it on between batches. */
 const shiftedClock = () => {
