@@ -5,7 +5,6 @@
  */
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import type { DynamoDBRecord } from "aws-lambda"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 
@@ -24,15 +23,7 @@ const handlerWith = (faults: DynamoLocal.Faults = {}) => {
   return h
 }
 
-/** Delivers a batch as Lambda does: again from the lowest reported failure, until none is reported. */
-const deliver = async (h: ReturnType<typeof handlerWith>, records: ReadonlyArray<DynamoDBRecord>) => {
-  let pending = [...records]
-  for (let attempt = 0; attempt < 10 && pending.length > 0; attempt++) {
-    const lowest = (await h.handler(Events.batch(pending))).batchItemFailures[0]?.itemIdentifier
-    pending = lowest === undefined ? [] : pending.slice(pending.findIndex((r) => r.dynamodb?.SequenceNumber === lowest))
-  }
-  assert.strictEqual(pending.length, 0, "still failing after 10 deliveries")
-}
+const { deliver } = DynamoLocal
 
 const throttled = () =>
   new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput", $metadata: {} })

@@ -37,15 +37,7 @@ const handlerWith = (faults: DynamoLocal.Faults = {}) => {
   return h
 }
 
-/** Delivers a batch as Lambda does: again from the lowest reported failure, until none is reported. */
-const deliver = async (h: ReturnType<typeof handlerWith>, records: ReadonlyArray<DynamoDBRecord>) => {
-  let pending = [...records]
-  for (let attempt = 0; attempt < 10 && pending.length > 0; attempt++) {
-    const lowest = (await h.handler(Events.batch(pending))).batchItemFailures[0]?.itemIdentifier
-    pending = lowest === undefined ? [] : pending.slice(pending.findIndex((r) => r.dynamodb?.SequenceNumber === lowest))
-  }
-  assert.strictEqual(pending.length, 0, "still failing after 10 deliveries")
-}
+const { deliver } = DynamoLocal
 
 describe("EliteQualified events", () => {
   it("records the crossing transaction, the total then, and EliteSince, once, whatever is delivered again", async () => {

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto"
 import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
-import { afterAll, beforeAll, inject } from "vitest"
+import { afterAll, assert, beforeAll, inject } from "vitest"
 import { services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import * as Handler from "../../src/Handler.js"
@@ -236,3 +236,13 @@ export const eliteEvents = async (names: TableNames) => {
 /** Runs an effect on the live services over the given tables. */
 export const run = <A, E>(names: TableNames, effect: Effect.Effect<A, E, Layer.Success<ReturnType<typeof servicesLayer>>>, sdk?: DynamoDBClient) =>
   Effect.runPromise(effect.pipe(Effect.provide(servicesLayer(names, sdk))))
+
+/** Delivers a batch as Lambda does: again from the lowest reported failure, until none is reported. */
+export const deliver = async (h: { readonly handler: Handler.Handler }, records: ReadonlyArray<DynamoDBRecord>) => {
+  let pending = [...records]
+  for (let attempt = 0; attempt < 10 && pending.length > 0; attempt++) {
+    const lowest = (await h.handler(Events.batch(pending))).batchItemFailures[0]?.itemIdentifier
+    pending = lowest === undefined ? [] : pending.slice(pending.findIndex((r) => r.dynamodb?.SequenceNumber === lowest))
+  }
+  assert.strictEqual(pending.length, 0, "still failing after 10 deliveries")
+}
