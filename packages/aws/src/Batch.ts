@@ -104,7 +104,7 @@ const rejectionOf = (tx: Transaction, verdict: Verdict.Quarantine): readonly [Re
  * Handles one invocation's event. Fails only with `UnreportableFailure` (a record that must be retried
  * has no sequence number to name it by), which the handler turns into a failed invocation.
  */
-export const handle = Effect.fn("Batch.handle")(function*(event: unknown) {
+export const handle = Effect.fnUntraced(function*(event: unknown) {
   const store = yield* ProfileStore.ProfileStore
   const quarantine = yield* Quarantine
   const startedAt = yield* Clock.currentTimeMillis

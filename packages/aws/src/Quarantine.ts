@@ -9,8 +9,8 @@ import * as StreamRecord from "@dyna/core/StreamRecord"
 import { Buffer } from "node:buffer"
 import { createHash } from "node:crypto"
 import * as Config from "effect/Config"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -181,10 +181,10 @@ export class Quarantine extends Context.Service<Quarantine, {
       const tables = yield* Tables
       const keepDays = yield* days
 
-      const put = Effect.fn("Quarantine.put")(function*(rejection: Rejection, raw: unknown) {
+      const put = Effect.fnUntraced(function*(rejection: Rejection, raw: unknown) {
         const json = toJson(raw)
         const digest = sha256(json)
-        const now = yield* DateTime.now
+        const now = yield* Clock.currentTimeMillis
         const cuts: Array<Cut> = []
         const kept = (field: string, value: string, maxBytes: number) => {
           const c = clip(value, maxBytes)
@@ -202,8 +202,8 @@ export class Quarantine extends Context.Service<Quarantine, {
         const attributes = {
           Field: { S: kept("field", rejection.field, MAX_TEXT_BYTES) },
           Reason: { S: kept("reason", rejection.reason, MAX_TEXT_BYTES) },
-          RejectedAt: { S: DateTime.formatIso(now) },
-          [TTL_ATTRIBUTE]: { N: String(Math.floor(DateTime.toEpochMillis(now) / 1000) + keepDays * 86_400) },
+          RejectedAt: { S: new Date(now).toISOString() },
+          [TTL_ATTRIBUTE]: { N: String(Math.floor(now / 1000) + keepDays * 86_400) },
           RawRecord: { S: kept("rawRecord", json, MAX_EXCERPT_BYTES) },
           RawDigest: { S: digest },
           ...optional
@@ -239,15 +239,15 @@ export class Quarantine extends Context.Service<Quarantine, {
         return yield* putUnder(recordIdOf(raw, json))
       })
 
-      const list = Effect.fn("Quarantine.list")(function*() {
+      const list = Effect.fnUntraced(function*() {
         const items = yield* Pages.all((startKey) =>
           Retry.onTransient(db.call("Scan", (c) =>
             c.send(new ScanCommand({ TableName: tables.rejected, ExclusiveStartKey: startKey, ConsistentRead: true })))))
         return items.map(rejectedOf).sort((a, b) => a.rejectedAt.localeCompare(b.rejectedAt))
       })
 
-      const restate = Effect.fn("Quarantine.restate")(function*(recordId: string, field: string, reason: string) {
-        const at = DateTime.formatIso(yield* DateTime.now)
+      const restate = Effect.fnUntraced(function*(recordId: string, field: string, reason: string) {
+        const at = new Date(yield* Clock.currentTimeMillis).toISOString()
         return yield* Retry.onTransient(db.call("UpdateItem", (c) =>
           c.send(
             new UpdateItemCommand({
@@ -267,7 +267,7 @@ export class Quarantine extends Context.Service<Quarantine, {
           )
       })
 
-      const remove = Effect.fn("Quarantine.remove")(function*(recordId: string) {
+      const remove = Effect.fnUntraced(function*(recordId: string) {
         yield* Retry.onTransient(db.call("DeleteItem", (c) =>
           c.send(new DeleteItemCommand({ TableName: tables.rejected, Key: { RecordId: { S: recordId } } }))))
       })

@@ -49,7 +49,7 @@ export class TransactionStore extends Context.Service<TransactionStore, {
       const db = yield* DynamoDb
       const tables = yield* Tables
 
-      const ofCustomer = Effect.fn("TransactionStore.ofCustomer")(function*(custId: string) {
+      const ofCustomer = Effect.fnUntraced(function*(custId: string) {
         const items = yield* Pages.all((startKey) =>
           Retry.onTransient(db.call("Query", (c) =>
             c.send(
