@@ -1,8 +1,8 @@
 /**
  * Row 3: sustained throughput, the rate the whole pipeline drains a streamed table against the rate a
  * writer puts rows into that same streamed table (the rate a shop front-end actually writes at). If the
- * first is at least the second, the pipeline never falls behind its writer. Each mix runs on a DynamoDB
- * Local of its own.
+ * first is at least the second, the pipeline never falls behind its writer. Each point (mix and
+ * factor) runs on a DynamoDB Local of its own.
  *
  * - Writer: 16 PutItems in flight, as fast as DynamoDB Local takes them, into CustTransactions with its
  *   NEW_IMAGE stream on (as deployed) and nothing reading it: the baseline.
@@ -143,26 +143,25 @@ interface Point {
   readonly powertools: Awaited<ReturnType<typeof writerThenPowertools>>
 }
 
-/** One mix on a fresh DynamoDB Local, at every factor: DynamoDB Local slows down as its streams fill, so no mix inherits another's. */
-const measureMix = (count: number, warmUp: number, perHundred: number, log: (line: string) => void) =>
-  onFreshDynamoDbLocal(async (endpoint) => {
+/**
+ * One point on a fresh DynamoDB Local: DynamoDB Local slows down as its streams fill (a writer at factor 4
+ * after factor 1 on the same instance managed a sixth of the rate), so no point inherits another's.
+ */
+const measurePoint = (count: number, warmUp: number, perHundred: number, factor: number, log: (line: string) => void) =>
+  onFreshDynamoDbLocal(async (endpoint): Promise<Point> => {
     const db = Sdk.client(endpoint)
     try {
       // DynamoDB Local's JVM compiles its hot paths over the first several thousand requests, and our
-      // code warms up too: one small round at each factor, unmeasured.
-      for (const factor of FACTORS) await writerThenPipeline(endpoint, db, warmUp, perHundred, factor)
-      for (const factor of FACTORS) await writerThenPowertools(endpoint, db, warmUp, perHundred, factor)
-      const points: Array<Point> = []
-      for (const factor of FACTORS) {
-        const alone = await writerThenPipeline(endpoint, db, count, perHundred, factor)
-        log(`${perHundred} customers per 100 rows, factor ${factor}: writer ${alone.writerRate.toFixed(0)} rows/s into the streamed table, pipeline ${alone.pipelineRate.toFixed(0)} rows/s`)
-        const together = await sideBySide(endpoint, db, count, perHundred, factor)
-        log(`  side by side: writer ${together.writerRate.toFixed(0)} rows/s, last row counted ${together.lagMillis.toFixed(0)} ms after the last put`)
-        const powertools = await writerThenPowertools(endpoint, db, count, perHundred, factor)
-        log(`  Powertools handler behind the same runner: ${powertools.pipelineRate.toFixed(0)} rows/s`)
-        points.push({ perHundred, factor, alone, together, powertools })
-      }
-      return points
+      // code warms up too: one small round of each, unmeasured.
+      await writerThenPipeline(endpoint, db, warmUp, perHundred, factor)
+      await writerThenPowertools(endpoint, db, warmUp, perHundred, factor)
+      const alone = await writerThenPipeline(endpoint, db, count, perHundred, factor)
+      log(`${perHundred} customers per 100 rows, factor ${factor}: writer ${alone.writerRate.toFixed(0)} rows/s into the streamed table, pipeline ${alone.pipelineRate.toFixed(0)} rows/s`)
+      const together = await sideBySide(endpoint, db, count, perHundred, factor)
+      log(`  side by side: writer ${together.writerRate.toFixed(0)} rows/s, last row counted ${together.lagMillis.toFixed(0)} ms after the last put`)
+      const powertools = await writerThenPowertools(endpoint, db, count, perHundred, factor)
+      log(`  Powertools handler behind the same runner: ${powertools.pipelineRate.toFixed(0)} rows/s`)
+      return { perHundred, factor, alone, together, powertools }
     } finally {
       db.destroy()
     }
@@ -203,7 +202,10 @@ export const bench: Bench = async ({ size, log }) => {
   const count = size === "smoke" ? 500 : 5_000
   const out: Array<Row> = []
   for (const perHundred of [10, 100]) {
-    for (const point of await measureMix(count, WARM_UP[size], perHundred, log)) out.push(pointRow(count, point), powertoolsRow(count, point))
+    for (const factor of FACTORS) {
+      const point = await measurePoint(count, WARM_UP[size], perHundred, factor, log)
+      out.push(pointRow(count, point), powertoolsRow(count, point))
+    }
   }
   return out
 }
