@@ -120,12 +120,15 @@ const measure = async (endpoint: string, db: DynamoDBClient, name: string, shape
     baselineName: `naive backfill (Scan, sum, PutItem)`,
     baseline: naive.rate,
     note: `${count} rows over ${shape.customers} customers (${shape.perCustomer} each, ${summary.promotions} of them promoted), ` +
-      `empty profiles, ${SEGMENTS} segments, backfill at its default concurrency (${Backfill.DEFAULT_CONCURRENCY} customers ` +
-      `at once); every row counted once, checked. The naive backfill sums the same parallel Scan in memory and writes ` +
+      `empty profiles, ${SEGMENTS} segments, backfill at its default concurrency (${Backfill.DEFAULT_CONCURRENCY} writes ` +
+      `in flight); every row counted once, checked. The naive backfill sums the same parallel Scan in memory and writes ` +
       `each total with one PutItem (${Backfill.DEFAULT_CONCURRENCY} in flight): no read, no condition, no log, so wrong beside ` +
-      `the stream. Ours reads the Scan's pages strongly consistent and recounts each customer from them, with its ` +
-      `share of a consistent BatchGetItem (100 profiles) and a conditional write (a transaction when promoted, pages of ` +
-      `the applied log first when it is long). The floor of any per-customer write, one blind UpdateItem per customer ` +
+      `the stream. Ours reads the Scan's pages strongly consistent and recounts each customer from them, deciding on ` +
+      `its share of a consistent BatchGetItem (100 profiles, read while the batch before is written), and writes ` +
+      `conditioned on the version read: one UpdateItem for a customer not promoted; for the promoted, each profile ` +
+      `update with its EliteQualified event, up to 50 customers in one TransactWriteItems (a customer whose condition ` +
+      `fails is recounted alone); a long applied log's pages first, then a transaction of the customer's own. ` +
+      `The floor of any per-customer write, one blind UpdateItem per customer ` +
       `(no read, no condition, ${Backfill.DEFAULT_CONCURRENCY} in flight), alone runs at ${floor.toFixed(0)} rows/s.`
   }, TARGET)
 }

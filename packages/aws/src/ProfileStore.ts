@@ -1,7 +1,8 @@
 /**
  * CustProfile reads and the exactly-once write: one customer's planned transactions are counted with a
  * single conditional UpdateItem that moves the total, the status and the applied log together (with
- * the EliteQualified event, in one transaction, when it promotes).
+ * the EliteQualified event, in one transaction, when it promotes). A backfill's promotions may share one
+ * transaction among several customers (`recountPlanned`), each still conditioned on its own version.
  * Optimistic concurrency on `ProfileVersion`: anything else that writes TotalTnValue must bump it too.
  * A log grown past a kilobyte moves to page items (`AppliedPages`), put fresh before the write that
  * refers to them and read back only for an id that could be in one.
@@ -21,6 +22,7 @@ import type { CustomerPlan } from "@dyna/core/Plan"
 import * as Profile from "@dyna/core/Profile"
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as Promotion from "@dyna/core/Promotion"
+import * as RecountBatch from "@dyna/core/RecountBatch"
 import { type CustomerId, guardKey, type Transaction } from "@dyna/core/Transaction"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -106,6 +108,22 @@ const cancellationCode = (error: DynamoDbError, index: number): string | undefin
 
 const decodePage = Schema.decodeUnknownResult(AppliedPages.PageItem)
 
+/** One customer's share of a recount batch: its `Applied`, or why it was not written. */
+export interface Recounted {
+  readonly custId: string
+  readonly result: Result.Result<Applied, ApplyError | UnreadableRow>
+}
+
+/**
+ * Where `settle`'s first attempt starts: with its update decided already (on a profile read ahead), or
+ * after a shared transaction's cancellation, with the race it lost or the event key it found taken.
+ */
+interface Start {
+  readonly decided?: ProfileUpdate.ProfileUpdate | undefined
+  readonly racesLost?: number | undefined
+  readonly avoid?: ProfileUpdate.Avoid | undefined
+}
+
 /** One profile read: the profile, `undefined` when the customer has none, or why it cannot be read. */
 export type Read = Result.Result<Profile.Profile | undefined, Profile.UnreadableProfile>
 
@@ -117,18 +135,6 @@ export type ReadAhead = ReadonlyMap<string, Read>
 
 /** BatchGetItem's limit on keys per request. */
 const BATCH_GET_KEYS = 100
-
-/**
- * Whether rows scanned before `current` was read account for everything its applied log holds: no
- * pages (so the log is all inline) and every logged key among `keys`. A key the log holds that the
- * scan lacks is a row written after the scan began and counted by the stream since.
- */
-const coversLog = (current: Profile.Profile | undefined, keys: ReadonlySet<string>): boolean => {
-  if (current === undefined) return true
-  if (current.pages.length > 0) return false
-  for (const key of current.applied.keys()) if (!keys.has(key)) return false
-  return true
-}
 
 const maxText = (a: string | undefined, b: string) => (a === undefined || BigInt(b) > BigInt(a) ? b : a)
 
@@ -167,6 +173,17 @@ export class ProfileStore extends Context.Service<ProfileStore, {
     scanned: ReadonlyArray<Transaction>,
     readAhead?: ReadAhead
   ) => Effect.Effect<Applied, ApplyError | UnreadableRow>
+  /**
+   * Writes one of `RecountBatch.plan`'s writes, decided from scanned rows on profiles read ahead, and
+   * says each customer's outcome (never fails as a whole). A customer alone is `recountScanned` (or,
+   * without rows, `recount`), its first attempt the decided update. A shared transaction writes every
+   * member's profile update and event, each conditioned on the version its decision read; when
+   * DynamoDB cancels it, nothing is written, and its `CancellationReasons` name the members at fault:
+   * each of those is recounted alone (read again, decide, write, as `recountScanned` does), and the
+   * others are written again as a smaller transaction. Write units of a shared transaction are split
+   * evenly among its members (each wrote the same two items).
+   */
+  readonly recountPlanned: (planned: RecountBatch.Planned, readAhead?: ReadAhead) => Effect.Effect<ReadonlyArray<Recounted>>
 }>()("dyna-elite/aws/ProfileStore") {
   /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
@@ -308,15 +325,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
               e.kind === "ConditionFailed" ? Effect.fail(new KeyTaken({ custId: page.custId, what: "page", key: page.key })) : Effect.fail(e))
           )
 
-      /**
-       * Writes `next` if the row still holds the version `previous` had (`took`: false when another writer
-       * won), and says the write units its writes consumed.
-       * Its new pages go first, each put where nothing was. A promotion's event goes in the same
-       * TransactWriteItems as the profile, so it exists exactly when the profile change does; every other
-       * update is one UpdateItem (a transaction costs twice the write units).
-       */
-      const write = (update: ProfileUpdate.ProfileUpdate) => {
-        const { next, previous, promotion } = update
+      /** The conditional UpdateItem (or transaction item) that moves the profile from `previous` to `next`. */
+      const profileUpdateOf = ({ next, previous }: ProfileUpdate.ProfileUpdate) => {
         const applied: Record<string, { N: string }> = {}
         for (const [key, at] of next.applied) applied[key] = { N: String(at) }
         // AppliedPages is named only when there are pages, or were: most customers never have any.
@@ -332,7 +342,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           ...(next.eliteSince === undefined && previous.eliteSince !== undefined ? ["EliteSince"] : []),
           ...(next.pages.length === 0 && previous.pages.length > 0 ? ["AppliedPages"] : [])
         ]
-        const profileUpdate = {
+        return {
           TableName: tables.profiles,
           Key: { CustID: { S: next.custId } },
           // SET only our attributes: the Jam's profiles carry names, emails and more, kept as they are.
@@ -348,6 +358,25 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             ...(next.pages.length === 0 ? {} : { ":pages": { L: next.pages.map(AppliedPages.toSegmentItem) } })
           }
         }
+      }
+
+      // Keyed by the promoting version; one left by an earlier life of the profile is told apart by its cancellation reason.
+      const eventPutOf = (promotion: Promotion.Promotion) => ({
+        TableName: tables.events,
+        Item: Promotion.toItem(promotion),
+        ConditionExpression: "attribute_not_exists(CustID)"
+      })
+
+      /**
+       * Writes `next` if the row still holds the version `previous` had (`took`: false when another writer
+       * won), and says the write units its writes consumed.
+       * Its new pages go first, each put where nothing was. A promotion's event goes in the same
+       * TransactWriteItems as the profile, so it exists exactly when the profile change does; every other
+       * update is one UpdateItem (a transaction costs twice the write units).
+       */
+      const write = (update: ProfileUpdate.ProfileUpdate) => {
+        const { next, promotion } = update
+        const profileUpdate = profileUpdateOf(update)
         const sent: Effect.Effect<number, DynamoDbError> = promotion === undefined
           ? db.call("UpdateItem", (c) => c.send(new UpdateItemCommand({ ...profileUpdate, ReturnConsumedCapacity: "TOTAL" })))
             .pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
@@ -355,11 +384,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             c.send(
               new TransactWriteItemsCommand({
                 ReturnConsumedCapacity: "TOTAL",
-                TransactItems: [
-                  { Update: profileUpdate },
-                  // Keyed by the promoting version; one left by an earlier life of the profile is told apart below.
-                  { Put: { TableName: tables.events, Item: Promotion.toItem(promotion), ConditionExpression: "attribute_not_exists(CustID)" } }
-                ]
+                TransactItems: [{ Update: profileUpdate }, { Put: eventPutOf(promotion) }]
               })
             )).pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
         const profileWrite = Retry.onTransient(sent).pipe(
@@ -386,6 +411,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
       /**
        * Reads (the first time from `first`, when given), decides with `decide`, writes conditionally; a
        * lost race reads again, on `Retry.lostRace`, and a key found taken is stepped over the same way.
+       * `start.decided` is the first attempt's update, decided by the caller on what it read (then no
+       * `first`: the next attempt reads afresh).
        */
       const settle = <E, R>(
         custId: string,
@@ -394,13 +421,15 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           nowSeconds: number,
           context: { readonly avoid: ProfileUpdate.Avoid }
         ) => Effect.Effect<ProfileUpdate.ProfileUpdate, E, R>,
-        first?: Read
+        first?: Read,
+        start: Start = {}
       ) => {
         let ahead = first
+        let decided = start.decided
         // Raised by each KeyTaken, kept across attempts: the keys stay taken.
-        let avoid: ProfileUpdate.Avoid = {}
+        let avoid: ProfileUpdate.Avoid = start.avoid ?? {}
         // Counted across attempts, for the metrics: the races lost and the write units spent on the way.
-        let racesLost = 0
+        let racesLost = start.racesLost ?? 0
         let writeUnits = 0
         const applied = (update: ProfileUpdate.ProfileUpdate, profileWrites: number): Applied => ({
           ...update,
@@ -412,9 +441,10 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           return taken === undefined ? get(custId) : Effect.fromResult(taken)
         })
         return Effect.gen(function*() {
-          const current = yield* read
+          const pending = decided
+          decided = undefined
           const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-          const update = yield* decide(current, now, { avoid })
+          const update = pending ?? (yield* decide(yield* read, now, { avoid }))
           if (!ProfileUpdate.changes(update)) return applied(update, 0)
           const written = yield* write(update)
           writeUnits += written.units
@@ -456,23 +486,107 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           )
         )
 
+      /**
+       * `recountScanned`'s decision, or `recount`'s without rows. Each attempt reads the profile after the
+       * scan: `RecountBatch.coversLog` decides on that read whether the rows will do (see `recountScanned`).
+       */
+      const decideRecount = (custId: CustomerId, scanned: ReadonlyArray<Transaction> | undefined) =>
+      (
+        current: Profile.Profile | undefined,
+        now: number,
+        { avoid }: { readonly avoid: ProfileUpdate.Avoid }
+      ): Effect.Effect<ProfileUpdate.ProfileUpdate, ApplyError | UnreadableRow> =>
+        scanned !== undefined && RecountBatch.coversLog(current, scanned)
+          ? Effect.succeed(ProfileUpdate.recount(custId, current, scanned, now, AppliedLog.RETENTION_SECONDS, { avoid }))
+          // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
+          : recountQueried(custId, current, now, avoid)
+
       const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId, readAhead?: ReadAhead) {
-        // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
-        return yield* settle(custId, (current, now, { avoid }) => recountQueried(custId, current, now, avoid), readAhead?.get(custId))
+        return yield* settle(custId, decideRecount(custId, undefined), readAhead?.get(custId))
       })
 
       const recountScanned = Effect.fn("ProfileStore.recountScanned")(
         function*(custId: CustomerId, scanned: ReadonlyArray<Transaction>, readAhead?: ReadAhead) {
-          const keys = new Set(scanned.flatMap((tx) => guardKey(tx) ?? []))
-          // Each attempt reads the profile after the scan: `coversLog` decides on that read (see `recountScanned`).
-          return yield* settle(custId, (current, now, { avoid }) =>
-            coversLog(current, keys)
-              ? Effect.succeed(ProfileUpdate.recount(custId, current, scanned, now, AppliedLog.RETENTION_SECONDS, { avoid }))
-              : recountQueried(custId, current, now, avoid), readAhead?.get(custId))
+          return yield* settle(custId, decideRecount(custId, scanned), readAhead?.get(custId))
         }
       )
 
-      return ProfileStore.of({ get, readAhead, apply, recount, recountScanned })
+      /** A customer recounted alone, its outcome kept rather than failed. */
+      const recountAlone = (custId: CustomerId, rows: ReadonlyArray<Transaction> | undefined, first: Read | undefined, start: Start) =>
+        settle(custId, decideRecount(custId, rows), first, start).pipe(
+          Effect.result,
+          Effect.map((result): Recounted => ({ custId, result }))
+        )
+
+      /** Members recounted alone at once after a cancellation: few, unless many lost their races. */
+      const ALONE_CONCURRENCY = 4
+
+      /**
+       * One TransactWriteItems of the members' profile updates and events (each update conditioned on
+       * the version its decision read, each event on its key being free). When DynamoDB cancels it, the
+       * members its reasons name go alone and the rest are written together again: fewer each time.
+       */
+      const writeShared = (members: ReadonlyArray<RecountBatch.Member>): Effect.Effect<ReadonlyArray<Recounted>> =>
+        Retry.onTransient(db.call("TransactWriteItems", (c) =>
+          c.send(
+            new TransactWriteItemsCommand({
+              ReturnConsumedCapacity: "TOTAL",
+              TransactItems: members.flatMap(({ update, promotion }) => [{ Update: profileUpdateOf(update) }, { Put: eventPutOf(promotion) }])
+            })
+          ))).pipe(
+            Effect.map((out) => {
+              // Every member wrote the same two items: an even share each.
+              const writeUnits = capacityUnits(out.ConsumedCapacity) / members.length
+              return members.map(({ custId, update }): Recounted => ({
+                custId,
+                result: Result.succeed({ ...update, writes: { profileWrites: 1, racesLost: 0, writeUnits } })
+              }))
+            }),
+            Effect.catch((error) => sharedCancelled(members, error))
+          )
+
+      const sharedCancelled = (members: ReadonlyArray<RecountBatch.Member>, error: DynamoDbError) =>
+        Effect.gen(function*() {
+          const reasons = Option.getOrUndefined(decodeCancellation(error.cause))?.CancellationReasons
+          // Not a cancellation with a reason per item (the table is missing, throttled past retries): each member fails alike.
+          if (reasons === undefined || reasons.length !== members.length * 2) {
+            return members.map(({ custId }): Recounted => ({ custId, result: Result.fail(error) }))
+          }
+          const again: Array<RecountBatch.Member> = []
+          const alone: Array<{ readonly member: RecountBatch.Member; readonly start: Start }> = []
+          members.forEach((member, i) => {
+            const profile = reasons[2 * i]?.Code ?? "None"
+            const event = reasons[2 * i + 1]?.Code ?? "None"
+            if (profile === "None" && event === "None") again.push(member)
+            else if (profile === "ConditionalCheckFailed") alone.push({ member, start: { racesLost: 1 } })
+            // The profile still held what we read; only the event's key was taken: step over it, as `settle` does.
+            else if (event === "ConditionalCheckFailed") alone.push({ member, start: { avoid: { version: member.promotion.profileVersion } } })
+            // Anything else (too large, a conflict past its retries) is told apart by a write of its own.
+            else alone.push({ member, start: {} })
+          })
+          yield* Effect.logDebug("shared promotions cancelled; recounting the members at fault alone").pipe(
+            Effect.annotateLogs({ members: members.length, alone: alone.length })
+          )
+          // A cancellation naming no member would come back the same: then every member goes alone.
+          const together = alone.length === 0 ? [] : again
+          const apart = alone.length === 0 ? members.map((member) => ({ member, start: {} })) : alone
+          const [written, recounted] = yield* Effect.all([
+            together.length === 0 ? Effect.succeed([]) : writeShared(together),
+            Effect.forEach(apart, ({ member, start }) => recountAlone(member.custId, member.rows, undefined, start), {
+              concurrency: ALONE_CONCURRENCY
+            })
+          ], { concurrency: 2 })
+          return [...written, ...recounted]
+        })
+
+      const recountPlanned = (planned: RecountBatch.Planned, readAhead?: ReadAhead): Effect.Effect<ReadonlyArray<Recounted>> =>
+        planned._tag === "Shared"
+          ? writeShared(planned.members)
+          : planned.update === undefined
+          ? Effect.map(recountAlone(planned.custId, planned.rows, readAhead?.get(planned.custId), {}), (r) => [r])
+          : Effect.map(recountAlone(planned.custId, planned.rows, undefined, { decided: planned.update }), (r) => [r])
+
+      return ProfileStore.of({ get, readAhead, apply, recount, recountScanned, recountPlanned })
     })
   )
 

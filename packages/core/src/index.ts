@@ -36,6 +36,8 @@ export * as ProfileUpdate from "./ProfileUpdate.js"
 /** @since 0.1.0 */
 export * as Promotion from "./Promotion.js"
 /** @since 0.1.0 */
+export * as RecountBatch from "./RecountBatch.js"
+/** @since 0.1.0 */
 export * as StreamRecord from "./StreamRecord.js"
 /** @since 0.1.0 */
 export * as Transaction from "./Transaction.js"

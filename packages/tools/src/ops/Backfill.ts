@@ -17,13 +17,22 @@
  * stream has not counted is in neither the run nor the log: the stream counts it when it comes, on top.
  * A row of the run not yet delivered joins the log and is a duplicate when it comes. A stream write
  * after P moves the version, so our write, conditioned on it, loses and reads again (same check).
+ *
+ * The profiles are read ahead, a hundred customers per BatchGetItem, and each customer is decided on its
+ * read (`RecountBatch.plan`): a promotion with nothing to put first shares one TransactWriteItems with up
+ * to 49 other customers' promotions, each conditioned on its own version, instead of a transaction each
+ * (DynamoDB serves few transactions a second, and charges the same units either way); any other
+ * customer is one conditional UpdateItem, as before. A cancelled shared transaction writes nothing, and
+ * the customers it names are recounted alone (`ProfileStore.recountPlanned`).
  */
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
-import { CustomerId } from "@dyna/core/Transaction"
+import * as RecountBatch from "@dyna/core/RecountBatch"
+import { CustomerId, type Transaction } from "@dyna/core/Transaction"
 import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Pages from "@dyna/aws/Pages"
@@ -35,7 +44,7 @@ import * as CustomerScan from "./CustomerScan.js"
 /** Scan segments read side by side when none is asked for. */
 export const DEFAULT_SEGMENTS = 4
 
-/** Customers recounted at once when none is asked for. */
+/** Writes in flight at once when none is asked for: one customer's, or a shared transaction's promotions. */
 export const DEFAULT_CONCURRENCY = 16
 
 /** Customers whose profiles are read in one BatchGetItem (its limit). */
@@ -44,7 +53,10 @@ const READ_AHEAD = 100
 export interface Options {
   /** Scan segments read side by side (DynamoDB's `TotalSegments`); {@link DEFAULT_SEGMENTS} by default. */
   readonly segments?: number | undefined
-  /** Customers recounted at once; {@link DEFAULT_CONCURRENCY} by default. */
+  /**
+   * Writes in flight at once (a customer alone, or up to 50 promotions sharing a transaction);
+   * {@link DEFAULT_CONCURRENCY} by default.
+   */
   readonly concurrency?: number | undefined
   /**
    * Called with rows as they are done: a customer's scanned rows once their recount has finished (or
@@ -90,12 +102,26 @@ type Outcome =
 const skip = (custId: string, reason: string): Effect.Effect<Outcome> =>
   Effect.succeed({ _tag: "Skipped", custId, skipped: { custId, reason } })
 
+/** One write of a batch: `RecountBatch`'s, or a customer whose rows could not be read, skipped without one. */
+type Work = RecountBatch.Planned | { readonly _tag: "Unreadable"; readonly custId: string; readonly error: TransactionStore.UnreadableRow }
+
 const isCustomerId = Schema.is(CustomerId)
 
 /** A customer to recount: with the rows the Scan read, or, for a customer found again later, none (Queried). */
 interface Found {
   readonly custId: CustomerId
   readonly rows: ReadonlyArray<Pages.Item> | undefined
+}
+
+/** The rows as transactions, or the first that cannot be counted. */
+const decodeRows = (rows: ReadonlyArray<Pages.Item>): Result.Result<ReadonlyArray<Transaction>, TransactionStore.UnreadableRow> => {
+  const out: Array<Transaction> = []
+  for (const item of rows) {
+    const tx = TransactionStore.fromItem(item)
+    if (Result.isFailure(tx)) return Result.fail(tx.failure)
+    out.push(tx.success)
+  }
+  return Result.succeed(out)
 }
 
 const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custId > b.custId ? 1 : 0)
@@ -154,12 +180,21 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
       yield* Queue.offer(found, { custId, rows: run.items })
     }), options.segments ?? DEFAULT_SEGMENTS).pipe(Effect.ensuring(Queue.end(found)))
 
-  const recount = ([{ custId, rows }, readAhead]: readonly [Found, ProfileStore.ReadAhead]) =>
-    Effect.gen(function*() {
-      if (rows === undefined) return yield* store.recount(custId, readAhead)
-      const transactions = yield* Effect.forEach(rows, (item) => Effect.fromResult(TransactionStore.fromItem(item)))
-      return yield* store.recountScanned(custId, transactions, readAhead)
-    }).pipe(
+  /** Each customer of a read-ahead batch decided on its profile, and sorted into writes (`RecountBatch.plan`). */
+  const plan = (batch: ReadonlyArray<Found>, readAhead: ProfileStore.ReadAhead) =>
+    Effect.map(Clock.currentTimeMillis, (millis) => {
+      const work: Array<Work> = []
+      const customers: Array<RecountBatch.Scanned> = []
+      for (const { custId, rows } of batch) {
+        const decoded = rows === undefined ? Result.succeed(undefined) : decodeRows(rows)
+        if (Result.isFailure(decoded)) work.push({ _tag: "Unreadable", custId, error: decoded.failure })
+        else customers.push({ custId, rows: decoded.success })
+      }
+      return [...work, ...RecountBatch.plan(customers, readAhead, Math.floor(millis / 1000))].map((w) => [w, readAhead] as const)
+    })
+
+  const outcome = (custId: string, result: Result.Result<ProfileStore.Applied, ProfileStore.ApplyError | TransactionStore.UnreadableRow>) =>
+    Effect.fromResult(result).pipe(
       Effect.map((update): Outcome => ({ _tag: "Recounted", custId, update })),
       Effect.catchTags({
         UnreadableRow: (e) => skip(custId, e.message),
@@ -170,6 +205,12 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
         DynamoDbError: (e) => (e.kind === "Transient" ? skip(custId, `${e.message}; run backfill again`) : Effect.fail(e))
       })
     )
+
+  const write = ([work, readAhead]: readonly [Work, ProfileStore.ReadAhead]) =>
+    work._tag === "Unreadable"
+      ? Effect.map(skip(work.custId, work.error.message), (o) => [o])
+      : Effect.flatMap(store.recountPlanned(work, readAhead), (recounted) =>
+        Effect.forEach(recounted, ({ custId, result }) => outcome(custId, result)))
 
   const tally = (outcome: Outcome) => {
     if (outcome._tag === "Skipped") {
@@ -197,11 +238,12 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const recountAll = Stream.fromQueue(found).pipe(
     // The profiles of up to 100 found customers in one BatchGetItem, each after its rows were scanned.
     Stream.groupedWithin(READ_AHEAD, "20 millis"),
-    Stream.mapEffect((batch) =>
-      Effect.map(store.readAhead(batch.map((f) => f.custId)), (readAhead) => batch.map((f) => [f, readAhead] as const))
-    ),
+    Stream.mapEffect((batch) => Effect.flatMap(store.readAhead(batch.map((f) => f.custId)), (readAhead) => plan(batch, readAhead))),
+    // The next batch's profiles are read while this one's are written, so the writers never wait on a read.
+    Stream.buffer({ capacity: 1 }),
     Stream.flattenIterable,
-    Stream.mapEffect(recount, { concurrency, unordered: true }),
+    Stream.mapEffect(write, { concurrency, unordered: true }),
+    Stream.flattenIterable,
     Stream.runForEach(record)
   )
 
