@@ -197,7 +197,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         ConsistentRead: true
       } as const
 
-      const get = Effect.fn("ProfileStore.get")(function*(custId: string) {
+      const get = Effect.fnUntraced(function*(custId: string) {
         const { Item } = yield* Retry.onTransient(db.call("GetItem", (c) =>
           c.send(
             new GetItemCommand({
@@ -232,7 +232,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             )
           )
 
-      const readAhead = Effect.fn("ProfileStore.readAhead")(function*(custIds: ReadonlyArray<string>) {
+      const readAhead = Effect.fnUntraced(function*(custIds: ReadonlyArray<string>) {
         const chunks = Array.from(
           { length: Math.ceil(custIds.length / BATCH_GET_KEYS) },
           (_, i) => custIds.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS)
@@ -468,7 +468,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         )
       }
 
-      const apply = Effect.fn("ProfileStore.apply")(function*(plan: CustomerPlan, readAhead?: ReadAhead) {
+      const apply = Effect.fnUntraced(function*(plan: CustomerPlan, readAhead?: ReadAhead) {
         const ids = plan.transactions.flatMap((tx) => guardKey(tx) ?? [])
         return yield* settle(plan.custId, (current, now, { avoid }) =>
           spilledAmong(current, ids, now).pipe(
@@ -501,11 +501,11 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           // The rows are read after the profile: see `ProfileUpdate.recount` for why that order is exact.
           : recountQueried(custId, current, now, avoid)
 
-      const recount = Effect.fn("ProfileStore.recount")(function*(custId: CustomerId, readAhead?: ReadAhead) {
+      const recount = Effect.fnUntraced(function*(custId: CustomerId, readAhead?: ReadAhead) {
         return yield* settle(custId, decideRecount(custId, undefined), readAhead?.get(custId))
       })
 
-      const recountScanned = Effect.fn("ProfileStore.recountScanned")(
+      const recountScanned = Effect.fnUntraced(
         function*(custId: CustomerId, scanned: ReadonlyArray<Transaction>, readAhead?: ReadAhead) {
           return yield* settle(custId, decideRecount(custId, scanned), readAhead?.get(custId))
         }
