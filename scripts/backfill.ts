@@ -26,11 +26,13 @@ Shows a progress bar (rows, rate, ETA) on stderr; ends with a one-line summary o
 scanned, customers, rows applied now, rows already counted, profiles changed, promotions, customers
 skipped, and the rate. A customer whose row or profile cannot be read, or whose calls stay throttled
 past their retries, is skipped, named on stderr (customer, row, field), and the rest go on. It reads
-the whole table once, then each customer's profile and rows again, strongly consistent: on AWS, mind
-the read units of a large table.
+the whole table once, strongly consistent, and each customer's profile (100 per request); a customer's
+rows are read again only when the profile's log holds a key the Scan did not see. On AWS, mind the read
+units of a large table.
 
   --segments N        Scan CustTransactions with N parallel segments (default ${Backfill.DEFAULT_SEGMENTS})
-  --concurrency N     recount up to N customers at once (default ${Backfill.DEFAULT_CONCURRENCY})
+  --concurrency N     up to N writes in flight: a customer alone, or up to 50 promotions sharing
+                      one transaction (default ${Backfill.DEFAULT_CONCURRENCY})
   --yes, -y           accepted, as by every command that changes something (nothing here needs agreement)
 ${targetUsage}
 
