@@ -31,6 +31,8 @@ export interface Context {
   readonly size: Size
   /** Progress for humans, on stderr. */
   readonly log: (line: string) => void
+  /** The rows this run measured before this benchmark (row 7 models from them). */
+  readonly earlier: ReadonlyArray<Row>
 }
 
 /** A benchmark: one or more rows. */

@@ -69,7 +69,7 @@ const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
     const started = performance.now()
     console.error(`— ${name} (${size})`)
     const { bench } = yield* Effect.promise(() => benches[name]!())
-    const measured = yield* Effect.promise(() => bench({ endpoint, size, log: (line) => console.error(`  ${line}`) }))
+    const measured = yield* Effect.promise(() => bench({ endpoint, size, log: (line) => console.error(`  ${line}`), earlier: [...all] }))
     all.push(...measured)
     console.error(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
   }

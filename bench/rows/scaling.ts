@@ -1,8 +1,9 @@
 /**
  * Row 7: beyond one machine, on paper. No measurement of its own: `bench/scaling/Model.ts` applied to the
  * figures other rows measured (row 1's write and read units, row 3's drain rates, row 4's cold init, row
- * 6's hot customer), so it runs in milliseconds. Each figure is taken from `bench/results.json` when that
- * file holds a full-size run of its row, and otherwise from `bench/scaling/measured.json`, the full run
+ * 6's hot customer), so it runs in milliseconds. Each figure is taken from this run's own rows when it
+ * measured them at full size (`pnpm bench` runs row 7 last), else from `bench/results.json` when that file
+ * holds a full-size run of its row, and otherwise from `bench/scaling/measured.json`, the full run
  * SCALING.md quotes. `BENCH_SCALING_FROM=FILE` reads another results file instead;
  * `BENCH_SCALING_SNAPSHOT=1` writes the figures it took into `bench/scaling/measured.json`.
  *
@@ -117,11 +118,11 @@ const read = (file: string): Results | undefined => {
   }
 }
 
-/** The figures: the results file's, else the snapshot's; which are missing from both. */
-export const gather = () => {
+/** The figures: this run's, else the results file's, else the snapshot's; which are missing from all. */
+export const gather = (run: Results) => {
   const fresh = (() => {
     const results = read(resultsFile)
-    return results === undefined ? {} : extract(results)
+    return { ...(results === undefined ? {} : extract(results)), ...extract(run) }
   })()
   const snapshot = (() => {
     if (!existsSync(snapshotFile)) return {}
@@ -221,12 +222,12 @@ export const rows = (i: Model.Inputs): Array<Row> => {
   return out
 }
 
-export const bench: Bench = async ({ log }) => {
-  const { figures, missing } = gather()
+export const bench: Bench = async ({ log, size, earlier }) => {
+  const { figures, missing } = gather({ measuredAt: new Date().toISOString(), size, rows: earlier })
   if (missing.length > 0) throw new Error(`scaling: no measured ${missing.join(", ")} in ${resultsFile} (full size) or ${snapshotFile}`)
   const model = inputs(figures)
   const count = (from: "results" | "snapshot") => Object.values(figures).filter((f) => f.from === from).length
-  log(`figures: ${count("results")} from ${resultsFile} (full-size rows), ${count("snapshot")} from ${snapshotFile}`)
+  log(`figures: ${count("results")} from this run's or ${resultsFile}'s full-size rows, ${count("snapshot")} from ${snapshotFile}`)
   for (const line of model.sources) log(`  ${line}`)
   if (process.env.BENCH_SCALING_SNAPSHOT === "1") {
     const plain = Object.fromEntries(Object.entries(figures).map(([name, f]) => [name, { value: f.value, source: f.source }]))

@@ -65,7 +65,7 @@ export const mixLabel: Record<MixName, string> = {
 export interface Inputs {
   readonly dyna: Handler
   readonly powertools: Handler
-  /** Dyna Elite's cold init, ms (a new execution environment's import and first event). */
+  /** Dyna Elite's cold init, ms of CPU time (a new execution environment's import and first event; row 4). */
   readonly coldInitMs: number
   /** Where each figure came from (row and run), for the note. */
   readonly sources: ReadonlyArray<string>
@@ -176,7 +176,7 @@ export const markdown = (inputs: Inputs): string => {
   }
   out.push(
     "",
-    `Cold starts are left out of the rates: each lane's first invocation adds a cold init (${n0(inputs.coldInitMs)} ms measured), ` +
+    `Cold starts are left out of the rates: each lane's first invocation adds a cold init (${n0(inputs.coldInitMs)} ms of CPU time measured), ` +
       `once per execution environment, which Lambda then keeps warm while batches keep coming.`
   )
   out.push(
