@@ -127,7 +127,7 @@ const measure = async (endpoint: string, db: DynamoDBClient, name: string, shape
       `its share of a consistent BatchGetItem (100 profiles, read while the batch before is written), and writes ` +
       `conditioned on the version read: one UpdateItem for a customer not promoted; for the promoted, each profile ` +
       `update with its EliteQualified event, up to 50 customers in one TransactWriteItems (a customer whose condition ` +
-      `fails is recounted alone); a long applied log's pages first, then a transaction of the customer's own. ` +
+      `fails is recounted alone), a long applied log's pages put first. ` +
       `The floor of any per-customer write, one blind UpdateItem per customer ` +
       `(no read, no condition, ${Backfill.DEFAULT_CONCURRENCY} in flight), alone runs at ${floor.toFixed(0)} rows/s.`
   }, TARGET)

@@ -177,11 +177,12 @@ export class ProfileStore extends Context.Service<ProfileStore, {
    * Writes one of `RecountBatch.plan`'s writes, decided from scanned rows on profiles read ahead, and
    * says each customer's outcome (never fails as a whole). A customer alone is `recountScanned` (or,
    * without rows, `recount`), its first attempt the decided update. A shared transaction writes every
-   * member's profile update and event, each conditioned on the version its decision read; when
+   * member's profile update and event, each conditioned on the version its decision read, once the
+   * members' new pages are put (a member whose page key is taken goes alone, past it); when
    * DynamoDB cancels it, nothing is written, and its `CancellationReasons` name the members at fault:
    * each of those is recounted alone (read again, decide, write, as `recountScanned` does), and the
    * others are written again as a smaller transaction. Write units of a shared transaction are split
-   * evenly among its members (each wrote the same two items).
+   * evenly among its members (each wrote the same two items); each adds its own pages' units.
    */
   readonly recountPlanned: (planned: RecountBatch.Planned, readAhead?: ReadAhead) => Effect.Effect<ReadonlyArray<Recounted>>
 }>()("dyna-elite/aws/ProfileStore") {
@@ -521,12 +522,56 @@ export class ProfileStore extends Context.Service<ProfileStore, {
       /** Members recounted alone at once after a cancellation: few, unless many lost their races. */
       const ALONE_CONCURRENCY = 4
 
+      /** Members whose pages are put at once before their shared transaction: as many as backfill has writes in flight. */
+      const PAGING_CONCURRENCY = 16
+
       /**
-       * One TransactWriteItems of the members' profile updates and events (each update conditioned on
-       * the version its decision read, each event on its key being free). When DynamoDB cancels it, the
-       * members its reasons name go alone and the rest are written together again: fewer each time.
+       * Puts the members' new pages, as `write` does before a profile write, then writes their promotions
+       * together. A member whose page key is found taken goes alone, stepping over it as `settle` does.
        */
       const writeShared = (members: ReadonlyArray<RecountBatch.Member>): Effect.Effect<ReadonlyArray<Recounted>> =>
+        Effect.gen(function*() {
+          const paged = yield* Effect.forEach(
+            members,
+            (member) =>
+              Effect.forEach(member.update.pages, putPage, { concurrency: 4 }).pipe(
+                Effect.map((units) => units.reduce((sum, u) => sum + u, 0)),
+                Effect.result,
+                Effect.map((pageUnits) => ({ member, pageUnits }))
+              ),
+            { concurrency: PAGING_CONCURRENCY }
+          )
+          const ready: Array<RecountBatch.Member> = []
+          const pageUnits = new Map<string, number>()
+          const taken: Array<Effect.Effect<Recounted>> = []
+          for (const { member, pageUnits: units } of paged) {
+            if (Result.isSuccess(units)) {
+              ready.push(member)
+              pageUnits.set(member.custId, units.success)
+            } else if (units.failure instanceof KeyTaken) {
+              const start: Start = { avoid: { base: AppliedPages.baseOf(units.failure.key) } }
+              taken.push(recountAlone(member.custId, member.rows, undefined, start))
+            } else {
+              taken.push(Effect.succeed({ custId: member.custId, result: Result.fail(units.failure) }))
+            }
+          }
+          const [written, alone] = yield* Effect.all([
+            ready.length === 0 ? Effect.succeed([]) : writeTogether(ready, pageUnits),
+            Effect.all(taken, { concurrency: ALONE_CONCURRENCY })
+          ], { concurrency: 2 })
+          return [...written, ...alone]
+        })
+
+      /**
+       * One TransactWriteItems of the members' profile updates and events (each update conditioned on
+       * the version its decision read, each event on its key being free), their pages put already. When
+       * DynamoDB cancels it, the members its reasons name go alone and the rest are written together
+       * again: fewer each time.
+       */
+      const writeTogether = (
+        members: ReadonlyArray<RecountBatch.Member>,
+        pageUnits: ReadonlyMap<string, number>
+      ): Effect.Effect<ReadonlyArray<Recounted>> =>
         Retry.onTransient(db.call("TransactWriteItems", (c) =>
           c.send(
             new TransactWriteItemsCommand({
@@ -535,17 +580,17 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             })
           ))).pipe(
             Effect.map((out) => {
-              // Every member wrote the same two items: an even share each.
-              const writeUnits = capacityUnits(out.ConsumedCapacity) / members.length
+              // Every member wrote the same two items: an even share each, and its own pages.
+              const share = capacityUnits(out.ConsumedCapacity) / members.length
               return members.map(({ custId, update }): Recounted => ({
                 custId,
-                result: Result.succeed({ ...update, writes: { profileWrites: 1, racesLost: 0, writeUnits } })
+                result: Result.succeed({ ...update, writes: { profileWrites: 1, racesLost: 0, writeUnits: share + (pageUnits.get(custId) ?? 0) } })
               }))
             }),
-            Effect.catch((error) => sharedCancelled(members, error))
+            Effect.catch((error) => sharedCancelled(members, pageUnits, error))
           )
 
-      const sharedCancelled = (members: ReadonlyArray<RecountBatch.Member>, error: DynamoDbError) =>
+      const sharedCancelled = (members: ReadonlyArray<RecountBatch.Member>, pageUnits: ReadonlyMap<string, number>, error: DynamoDbError) =>
         Effect.gen(function*() {
           const reasons = Option.getOrUndefined(decodeCancellation(error.cause))?.CancellationReasons
           // Not a cancellation with a reason per item (the table is missing, throttled past retries): each member fails alike.
@@ -571,7 +616,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
           const together = alone.length === 0 ? [] : again
           const apart = alone.length === 0 ? members.map((member) => ({ member, start: {} })) : alone
           const [written, recounted] = yield* Effect.all([
-            together.length === 0 ? Effect.succeed([]) : writeShared(together),
+            together.length === 0 ? Effect.succeed([]) : writeTogether(together, pageUnits),
             Effect.forEach(apart, ({ member, start }) => recountAlone(member.custId, member.rows, undefined, start), {
               concurrency: ALONE_CONCURRENCY
             })

@@ -1,7 +1,7 @@
 /**
  * A batch of customers to recount from the rows a consistent Scan read, decided on the profiles read
- * ahead for them, and sorted into the writes that carry them: each promotion that needs nothing written
- * first (no applied pages) shares one TransactWriteItems with other customers' promotions, every other
+ * ahead for them, and sorted into the writes that carry them: each promotion shares one
+ * TransactWriteItems with other customers' promotions (a long log's pages put before it), every other
  * customer is written alone.
  *
  * Why share: a promotion is a transaction anyway (the profile change and its EliteQualified event, so
@@ -98,13 +98,14 @@ export type Planned = Alone | Shared
 
 /**
  * Whether the update may share a transaction with other customers' promotions: it promotes (so it is a
- * transaction whatever happens) and has no applied pages to put before it.
+ * transaction whatever happens). Its applied pages, if any, are put before the shared transaction, as
+ * they are before a lone write.
  *
  * @since 0.1.0
  * @category guards
  */
 export const canShare = (update: ProfileUpdate.ProfileUpdate): boolean =>
-  ProfileUpdate.changes(update) && update.promotion !== undefined && update.pages.length === 0
+  ProfileUpdate.changes(update) && update.promotion !== undefined
 
 /**
  * Whether rows scanned before `current` was read account for everything its applied log holds: no

@@ -51,14 +51,14 @@ describe("RecountBatch.plan", () => {
     assert.isTrue(planned.every((p) => p._tag === "Alone" && p.update === undefined))
   })
 
-  it("keeps a promotion with applied pages to put first alone", () => {
+  it("shares a promotion with applied pages too: they are put before the shared transaction", () => {
     const many = Array.from({ length: 200 }, () => 10)
     const planned = RecountBatch.plan([{ custId: id("long"), rows: rows("long", many) }], new Map([["long", noProfile]]), NOW)
     const [only] = planned
-    assert.strictEqual(only?._tag, "Alone")
-    if (only?._tag !== "Alone") return
-    assert.isAbove(only.update?.pages.length ?? 0, 0)
-    assert.isDefined(only.update?.promotion)
+    assert.strictEqual(only?._tag, "Shared")
+    if (only?._tag !== "Shared") return
+    assert.deepStrictEqual(only.members.map((m) => m.custId), ["long"])
+    assert.isAbove(only.members[0]?.update.pages.length ?? 0, 0)
   })
 
   it("shares at most 50 customers a transaction", () => {

@@ -3,8 +3,9 @@
  * and its EliteQualified event) in one TransactWriteItems, decided on profiles read ahead
  * (`RecountBatch.plan`) and written by `ProfileStore.recountPlanned`. Each customer is counted once with
  * one event; a member whose condition fails is recounted alone and counted once, the others written;
- * a customer whose applied log needs pages is written alone.
+ * a customer whose applied log needs pages has them put first and shares the transaction all the same.
  */
+import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as RecountBatch from "@dyna/core/RecountBatch"
 import type { CustomerId, Transaction } from "@dyna/core/Transaction"
 import * as Clock from "effect/Clock"
@@ -145,21 +146,49 @@ describe("shared promotions on DynamoDB Local", () => {
     assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, members.length + 1)
   })
 
-  it("writes alone a promotion whose applied log needs pages: the pages first, then its own transaction", async () => {
+  it("shares the transaction with a promotion whose applied log needs pages: its pages are put first", async () => {
     const long = await scanned("long", Array.from({ length: 150 }, (_, i) => [i + 1, 10] as const))
     const short = await Promise.all(["a", "b"].map((c) => scanned(c, PROMOTING)))
     const { plan } = await planned([long, ...short])
-    assert.deepStrictEqual(plan.map((p) => (p._tag === "Shared" ? p.members.map((m) => m.custId) : p.custId)), [["a", "b"], "long"])
+    assert.deepStrictEqual(plan.map((p) => (p._tag === "Shared" ? p.members.map((m): string => m.custId) : p.custId)), [["long", "a", "b"]])
 
     const results = await write(plan)
     const update = applied(results, "long")
     assert.isAbove(update.pages.length, 0)
     assert.deepInclude(update.writes, { profileWrites: 1, racesLost: 0 })
     assert.strictEqual(update.applied.length, 150)
-    assert.strictEqual(sent.filter((c) => c === "TransactWriteItemsCommand").length, 2, "the shared one, and the long customer's own")
-    assert.isAtLeast(sent.filter((c) => c === "PutItemCommand").length, 1, "its page")
+    assert.deepStrictEqual(sent.filter((c) => c === "TransactWriteItemsCommand" || c === "PutItemCommand").slice(-1), ["TransactWriteItemsCommand"])
+    assert.strictEqual(sent.filter((c) => c === "TransactWriteItemsCommand").length, 1, "one for all three")
+    assert.isAtLeast(sent.filter((c) => c === "PutItemCommand").length, 1, "its page, before the transaction")
     assert.deepInclude(await DynamoLocal.profileRow(names, "long"), { TotalTnValue: 1500, CustStatus: "Elite" })
     assert.strictEqual((await eventsOf("long")).length, 1)
     assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 3)
+
+    // Every row counted once: the stream delivering them all again changes nothing.
+    await DynamoLocal.deliver(streamHandler(), DynamoLocal.inserts("long", Array.from({ length: 150 }, (_, i) => [i + 1, 10] as const)))
+    assert.deepInclude(await DynamoLocal.profileRow(names, "long"), { TotalTnValue: 1500 })
+  })
+
+  it("recounts alone, past it, a member whose page key is found taken; writes the others together", async () => {
+    const long = await scanned("long", Array.from({ length: 150 }, (_, i) => [i + 1, 10] as const))
+    const short = await Promise.all(["a", "b"].map((c) => scanned(c, PROMOTING)))
+    const { plan } = await planned([long, ...short])
+    const [group] = plan
+    if (group?._tag !== "Shared") throw new Error(`expected one shared write, got ${JSON.stringify(plan.map((p) => p._tag))}`)
+    // A page of an earlier life of the profile holds the key long's first page would take.
+    const page = group.members.find((m) => m.custId === "long")?.update.pages[0]
+    assert.isDefined(page)
+    if (page === undefined) return
+    await DynamoLocal.putItem(names.events, AppliedPages.toPageItem(page))
+
+    const results = await write(plan)
+    assert.strictEqual(sent.filter((c) => c === "TransactWriteItemsCommand").length, 2, "a and b together; long alone")
+    for (const custId of ["a", "b"]) assert.deepInclude(applied(results, custId).writes, { profileWrites: 1, racesLost: 0 })
+    const again = applied(results, "long")
+    assert.deepInclude(again.writes, { profileWrites: 1 })
+    assert.strictEqual(again.applied.length, 150)
+    assert.notInclude(again.pages.map((p) => p.key), page.key, "its pages stepped over the taken key")
+    assert.deepInclude(await DynamoLocal.profileRow(names, "long"), { TotalTnValue: 1500, CustStatus: "Elite" })
+    assert.strictEqual((await eventsOf("long")).length, 1)
   })
 })

@@ -19,8 +19,8 @@
  * after P moves the version, so our write, conditioned on it, loses and reads again (same check).
  *
  * The profiles are read ahead, a hundred customers per BatchGetItem, and each customer is decided on its
- * read (`RecountBatch.plan`): a promotion with nothing to put first shares one TransactWriteItems with up
- * to 49 other customers' promotions, each conditioned on its own version, instead of a transaction each
+ * read (`RecountBatch.plan`): a promotion (its long log's pages put first) shares one TransactWriteItems
+ * with up to 49 other customers' promotions, each conditioned on its own version, instead of a transaction each
  * (DynamoDB serves few transactions a second, and charges the same units either way); any other
  * customer is one conditional UpdateItem, as before. A cancelled shared transaction writes nothing, and
  * the customers it names are recounted alone (`ProfileStore.recountPlanned`).
