@@ -4,15 +4,16 @@
  * backfill is a parallel Scan that sums each customer's rows in memory and then writes each total with
  * one PutItem (fast, and wrong beside a running stream); then `Backfill.run` (the same segments, its
  * default concurrency) recounts every customer into empty profiles; then, for scale, one blind
- * UpdateItem per customer. All on the same DynamoDB Local, one after the other.
+ * UpdateItem per customer. All on a DynamoDB Local of the row's own, one after the other.
  */
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import * as Backfill from "@dyna/tools/ops/Backfill"
 import * as Effect from "effect/Effect"
+import * as FreshLocal from "../support/FreshLocal.js"
 import * as LocalTables from "../support/LocalTables.js"
 import * as Sdk from "../support/Sdk.js"
-import { atLeast, type Bench, type Row } from "../Row.js"
+import { atLeast, type Bench, type Row, type Size } from "../Row.js"
 
 const SEGMENTS = 4
 /** BatchWriteItems in flight while loading. */
@@ -133,7 +134,10 @@ const measure = async (endpoint: string, db: DynamoDBClient, name: string, shape
   }, TARGET)
 }
 
-export const bench: Bench = async ({ endpoint, size, log }) => {
+export const bench: Bench = ({ size, log }) => FreshLocal.run((endpoint) => measureBoth(endpoint, size, log))
+
+/** Both tables, after an unmeasured warm-up of each shape. */
+const measureBoth = async (endpoint: string, size: Size, log: (line: string) => void): Promise<ReadonlyArray<Row>> => {
   const smoke = size === "smoke"
   const uniform: Shape = { label: "backfill", customers: smoke ? 200 : 5_000, perCustomer: 10 }
   const skewed: Shape = { label: "skewed", customers: smoke ? 5 : 50, perCustomer: smoke ? 400 : 1_000 }

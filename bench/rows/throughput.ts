@@ -26,8 +26,8 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb"
 import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
 import { ensureTable } from "@dyna/tools/provision/TableSteps"
-import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
+import * as FreshLocal from "../support/FreshLocal.js"
 import * as LocalTables from "../support/LocalTables.js"
 import * as Pipeline from "../support/Pipeline.js"
 import * as Powertools from "../baselines/powertools.js"
@@ -130,10 +130,6 @@ const sideBySide = async (endpoint: string, db: DynamoDBClient, count: number, p
   }
 }
 
-/** Runs `work` against a DynamoDB Local of its own, started in memory and stopped after. */
-const onFreshDynamoDbLocal = <A>(work: (endpoint: string) => Promise<A>) =>
-  Effect.runPromise(Effect.scoped(Effect.flatMap(scopedInMemory, ({ endpoint }) => Effect.promise(() => work(endpoint)))))
-
 /** One point of the row: a mix at a parallelization factor. */
 interface Point {
   readonly perHundred: number
@@ -148,7 +144,7 @@ interface Point {
  * after factor 1 on the same instance managed a sixth of the rate), so no point inherits another's.
  */
 const measurePoint = (count: number, warmUp: number, perHundred: number, factor: number, log: (line: string) => void) =>
-  onFreshDynamoDbLocal(async (endpoint): Promise<Point> => {
+  FreshLocal.run(async (endpoint): Promise<Point> => {
     const db = Sdk.client(endpoint)
     try {
       // DynamoDB Local's JVM compiles its hot paths over the first several thousand requests, and our
