@@ -138,6 +138,12 @@ const BATCH_GET_KEYS = 100
 
 const maxText = (a: string | undefined, b: string) => (a === undefined || BigInt(b) > BigInt(a) ? b : a)
 
+/** What the next decision must avoid once `taken` was found taken: its event version, or its page's run. */
+const stepOver = (avoid: ProfileUpdate.Avoid, taken: KeyTaken): ProfileUpdate.Avoid =>
+  taken.what === "event"
+    ? { ...avoid, version: Math.max(avoid.version ?? 0, Number(taken.key)) }
+    : { ...avoid, base: maxText(avoid.base, AppliedPages.baseOf(taken.key)) }
+
 /** CustProfile, written only here and only by a conditional write, so that every transaction is counted exactly once. */
 export class ProfileStore extends Context.Service<ProfileStore, {
   /** The stored profile, or `undefined` when the customer has none. */
@@ -326,6 +332,10 @@ export class ProfileStore extends Context.Service<ProfileStore, {
               e.kind === "ConditionFailed" ? Effect.fail(new KeyTaken({ custId: page.custId, what: "page", key: page.key })) : Effect.fail(e))
           )
 
+      /** Puts an update's new pages (before the write that refers to them), and says the write units they took. */
+      const putPages = (update: ProfileUpdate.ProfileUpdate) =>
+        Effect.forEach(update.pages, putPage, { concurrency: 4 }).pipe(Effect.map((units) => units.reduce((sum, u) => sum + u, 0)))
+
       /** The conditional UpdateItem (or transaction item) that moves the profile from `previous` to `next`. */
       const profileUpdateOf = ({ next, previous }: ProfileUpdate.ProfileUpdate) => {
         const applied: Record<string, { N: string }> = {}
@@ -401,11 +411,8 @@ export class ProfileStore extends Context.Service<ProfileStore, {
               ? Effect.fail(new KeyTaken({ custId: next.custId, what: "event", key: String(promotion.profileVersion) }))
               : Effect.succeed({ took: false, units: 0 }))
         )
-        return Effect.forEach(update.pages, putPage, { concurrency: 4 }).pipe(
-          Effect.flatMap((pages) => {
-            const pageUnits = pages.reduce((sum, units) => sum + units, 0)
-            return profileWrite.pipe(Effect.map(({ took, units }) => ({ took, units: units + pageUnits })))
-          })
+        return putPages(update).pipe(
+          Effect.flatMap((pageUnits) => profileWrite.pipe(Effect.map(({ took, units }) => ({ took, units: units + pageUnits }))))
         )
       }
 
@@ -456,11 +463,7 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         }).pipe(
           Effect.tapError((e) =>
             Effect.sync(() => {
-              if (e instanceof KeyTaken) {
-                avoid = e.what === "event"
-                  ? { ...avoid, version: Math.max(avoid.version ?? 0, Number(e.key)) }
-                  : { ...avoid, base: maxText(avoid.base, AppliedPages.baseOf(e.key)) }
-              }
+              if (e instanceof KeyTaken) avoid = stepOver(avoid, e)
             })
           ),
           Effect.retry({ schedule: Retry.lostRace, while: (e) => e instanceof LostRace || e instanceof KeyTaken }),
@@ -533,26 +536,20 @@ export class ProfileStore extends Context.Service<ProfileStore, {
         Effect.gen(function*() {
           const paged = yield* Effect.forEach(
             members,
-            (member) =>
-              Effect.forEach(member.update.pages, putPage, { concurrency: 4 }).pipe(
-                Effect.map((units) => units.reduce((sum, u) => sum + u, 0)),
-                Effect.result,
-                Effect.map((pageUnits) => ({ member, pageUnits }))
-              ),
+            (member) => putPages(member.update).pipe(Effect.result, Effect.map((put) => ({ member, put }))),
             { concurrency: PAGING_CONCURRENCY }
           )
           const ready: Array<RecountBatch.Member> = []
           const pageUnits = new Map<string, number>()
           const taken: Array<Effect.Effect<Recounted>> = []
-          for (const { member, pageUnits: units } of paged) {
-            if (Result.isSuccess(units)) {
+          for (const { member, put } of paged) {
+            if (Result.isSuccess(put)) {
               ready.push(member)
-              pageUnits.set(member.custId, units.success)
-            } else if (units.failure instanceof KeyTaken) {
-              const start: Start = { avoid: { base: AppliedPages.baseOf(units.failure.key) } }
-              taken.push(recountAlone(member.custId, member.rows, undefined, start))
+              pageUnits.set(member.custId, put.success)
+            } else if (put.failure instanceof KeyTaken) {
+              taken.push(recountAlone(member.custId, member.rows, undefined, { avoid: stepOver({}, put.failure) }))
             } else {
-              taken.push(Effect.succeed({ custId: member.custId, result: Result.fail(units.failure) }))
+              taken.push(Effect.succeed({ custId: member.custId, result: Result.fail(put.failure) }))
             }
           }
           const [written, alone] = yield* Effect.all([
@@ -605,7 +602,10 @@ export class ProfileStore extends Context.Service<ProfileStore, {
             if (profile === "None" && event === "None") again.push(member)
             else if (profile === "ConditionalCheckFailed") alone.push({ member, start: { racesLost: 1 } })
             // The profile still held what we read; only the event's key was taken: step over it, as `settle` does.
-            else if (event === "ConditionalCheckFailed") alone.push({ member, start: { avoid: { version: member.promotion.profileVersion } } })
+            else if (event === "ConditionalCheckFailed") {
+              const taken = new KeyTaken({ custId: member.custId, what: "event", key: String(member.promotion.profileVersion) })
+              alone.push({ member, start: { avoid: stepOver({}, taken) } })
+            }
             // Anything else (too large, a conflict past its retries) is told apart by a write of its own.
             else alone.push({ member, start: {} })
           })
