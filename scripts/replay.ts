@@ -5,7 +5,6 @@ import * as OnFailureRecords from "@dyna/tools/ops/OnFailureRecords"
 import * as Replay from "@dyna/tools/ops/Replay"
 import type { OnFailureError } from "@dyna/tools/local/OnFailure"
 import { S3, type S3Error } from "@dyna/tools/clients/S3"
-import type { ConfigError } from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { parse, runScript, targetFlags, targetOf, targetUsage, withTables } from "./runScript.js"
@@ -47,7 +46,7 @@ const awsOnFailure = Effect.gen(function*() {
   return read.records
 })
 
-const sources: ReadonlyArray<Replay.Source<ConfigError | OnFailureError | S3Error, Caller.Caller | S3>> =
+const sources: ReadonlyArray<Replay.Source<OnFailureError | S3Error, Caller.Caller | S3>> =
   target.target === "local" ? [Replay.localOnFailure] : [awsOnFailure]
 
 const verb = (outcome: Replay.Outcome, dry: boolean) =>

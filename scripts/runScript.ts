@@ -10,7 +10,6 @@ import { requireTables } from "@dyna/aws/TableDescription"
 import { Tables } from "@dyna/aws/Tables"
 import * as Target from "@dyna/tools/Target"
 import * as Cause from "effect/Cause"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -84,7 +83,7 @@ export const targetOf = (
 export const scriptLayer = (options: Target.Options = { target: "local" }) =>
   withLogging(Logging.stderr).pipe(
     Layer.provideMerge(options.target === "aws" ? Caller.Caller.layer : Caller.Caller.local),
-    Layer.provideMerge(ConfigProvider.layer(Target.configure(options)))
+    Layer.provideMerge(Target.layer(options))
   )
 
 export type ScriptServices = Layer.Success<ReturnType<typeof scriptLayer>>

@@ -34,7 +34,7 @@ const EFFECT_BUDGET_KB = 80
 const acceptanceEvent = readFileSync(fileURLToPath(new URL("../../events/jam-task1.json", import.meta.url)), "utf8")
 const plainEntry = fileURLToPath(new URL("../baselines/plainHandler.ts", import.meta.url))
 const powertoolsEntry = fileURLToPath(new URL("../baselines/powertools/handler.ts", import.meta.url))
-/** Effect's floor, smallest first: the runtime alone; with one Schema decode; with a service, a layer and Config. */
+/** Effect's floor, smallest first: the runtime alone; with one Schema decode; with a service, a layer and its settings decoded from the environment. */
 const floorEntries = ["runtime", "schema", "services"].map((name) => ({
   name,
   entry: fileURLToPath(new URL(`../baselines/effectFloor/${name}.ts`, import.meta.url))

@@ -6,7 +6,7 @@ import * as AppLayer from "@dyna/aws/AppLayer"
 import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
 import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/tools/provision/TableSteps"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -17,10 +17,10 @@ export type Names = Deployment.TableNames
 
 /** The configuration a deployed function gets (its table names, when given), pointed at `endpoint`. */
 const configLayer = (endpoint: string, names?: Names) =>
-  ConfigProvider.layer(ConfigProvider.fromUnknown({
+  Environment.layer({
     ...(names === undefined ? {} : Deployment.tableEnvironment(names)),
     AWS_ENDPOINT_URL_DYNAMODB: endpoint
-  }))
+  })
 
 /**
  * The function's own layers (`AppLayer.withLogging`: the live services, client and table names) over

@@ -11,7 +11,7 @@ import * as Runner from "@dyna/tools/local/Runner"
 import * as RunnerProgress from "@dyna/tools/local/RunnerProgress"
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda"
 import * as Cause from "effect/Cause"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -69,7 +69,7 @@ export const start = (endpoint: string, names: Deployment.TableNames, streamArn:
 
   const progress = Effect.runSync(RunnerProgress.make)
   const streams = DynamoDbStreams.layer.pipe(
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: endpoint })))
+    Layer.provide(Environment.layer({ AWS_ENDPOINT_URL_DYNAMODB: endpoint }))
   )
   const fiber = Effect.runFork(
     Runner.run({

@@ -1,9 +1,8 @@
 /**
  * The runtime, one Schema decode, and one service provided by a layer through a `ManagedRuntime`, with
- * its settings read by `Config`: the least a handler written in this codebase's style (services and
- * layers, Schema at the boundary, configuration from the environment) pulls in.
+ * its settings decoded from the environment by Schema: the least a handler written in this codebase's
+ * style (services and layers, Schema at the boundary, settings from the environment) pulls in.
  */
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,7 +13,11 @@ const Event = Schema.Struct({ Records: Schema.Array(Schema.Struct({ eventName: S
 
 class Settings extends Context.Service<Settings, { readonly table: string }>()("effectFloor/Settings") {}
 
-const runtime = ManagedRuntime.make(Layer.effect(Settings, Config.all({ table: Config.String("TABLE").pipe(Config.withDefault("CustProfile")) })))
+const Environment = Schema.Struct({ TABLE: Schema.String.pipe(Schema.withDecodingDefault(Effect.succeed("CustProfile"))) })
+
+const runtime = ManagedRuntime.make(
+  Layer.effect(Settings, Effect.map(Schema.decodeUnknownEffect(Environment)(process.env), (env) => ({ table: env.TABLE })))
+)
 
 export const handler = (event: unknown) =>
   runtime.runPromise(Effect.gen(function*() {

@@ -2,10 +2,9 @@
  * One AWS SDK call, as every client service (`DynamoDb`, `Lambda`, `Iam`) makes it: the promise wrapped
  * once, the thrown SDK exception read once, and the sentences a person needs when credentials are missing.
  */
-import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as Environment from "./Environment.js"
 
 /** What a thrown SDK exception says about itself, read off an unknown value. */
 export interface Reported {
@@ -135,9 +134,7 @@ export const noRegion =
  * never lands in a region nobody chose. Scripts resolve it once per command (`Region.resolve`: --region,
  * AWS_REGION, AWS_DEFAULT_REGION, the profile) and put the answer there; Lambda sets it for the function.
  */
-export const region: Config.Config<string> = Config.String("AWS_REGION").pipe(
-  Config.orElse(() => Config.fail(new ConfigProvider.SourceError({ message: noRegion })))
-)
+export const region = Environment.required("AWS_REGION", noRegion)
 
 /** A client for the layer's lifetime, destroyed (its sockets closed) when the layer is released. */
 export const acquire = <C extends { destroy(): void }>(make: () => C) =>

@@ -3,13 +3,12 @@
  * SDK exceptions into `DynamoDbError`s (read by `AwsCall`, like the Lambda and IAM clients').
  */
 import { type ConsumedCapacity, DynamoDBClient } from "@aws-sdk/client-dynamodb"
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as AwsCall from "./AwsCall.js"
+import * as Environment from "./Environment.js"
 
 /** What kind of failure a DynamoDB call met: retry policies and messages are chosen by it. */
 export const ErrorKind = Schema.Literals(["ConditionFailed", "Transient", "Unreachable", "NotFound", "AccessDenied", "Other"])
@@ -164,25 +163,19 @@ export const isLoopback = (endpoint: string) => {
 export const LOCAL_REGION = "us-east-1"
 
 /**
- * Options for a DynamoDB (or DynamoDB Streams) client, read from configuration: the endpoint and
+ * Options for a DynamoDB (or DynamoDB Streams) client on `endpoint`, read from the environment:
  * `AWS_REGION` (`AwsCall.region`; on a loopback endpoint, DynamoDB Local's, {@link LOCAL_REGION} when
  * unset). Retries are ours (`Retry.ts`), so the SDK makes one attempt. DynamoDB Local checks no
  * credentials: on a loopback endpoint without `AWS_ACCESS_KEY_ID`, placeholders spare a fresh machine
  * any AWS setup.
  */
-export const clientConfig = (endpointConfig: Config.Config<Option.Option<string>>) =>
-  Config.all({
-    endpoint: endpointConfig.pipe(Config.map(Option.getOrUndefined)),
-    configuredRegion: Config.option(Config.String("AWS_REGION")),
-    accessKeyId: Config.option(Config.String("AWS_ACCESS_KEY_ID"))
-  }).pipe(Config.flatMap(({ endpoint, configuredRegion, accessKeyId }) => {
+export const clientConfig = (endpoint: string | undefined) =>
+  Effect.gen(function*() {
     const local = endpoint !== undefined && isLoopback(endpoint)
-    const region = Option.isSome(configuredRegion)
-      ? Config.succeed(configuredRegion.value)
-      : local
-      ? Config.succeed(LOCAL_REGION)
-      : AwsCall.region
-    return region.pipe(Config.map((region) => ({
+    const configuredRegion = yield* Environment.optional("AWS_REGION")
+    const region = configuredRegion ?? (local ? LOCAL_REGION : yield* AwsCall.region)
+    const accessKeyId = yield* Environment.optional("AWS_ACCESS_KEY_ID")
+    return {
       endpoint,
       region,
       options: {
@@ -190,10 +183,10 @@ export const clientConfig = (endpointConfig: Config.Config<Option.Option<string>
         maxAttempts: 1,
         requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
         ...(endpoint === undefined ? {} : { endpoint }),
-        ...(local && Option.isNone(accessKeyId) ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
+        ...(local && accessKeyId === undefined ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {})
       }
-    })))
-  }))
+    }
+  })
 
 /** The one DynamoDB client as a service: built once per runtime, closed by a finalizer, every call classified by `call`. */
 export class DynamoDb extends Context.Service<DynamoDb, {
@@ -213,7 +206,7 @@ export class DynamoDb extends Context.Service<DynamoDb, {
   static readonly layer = Layer.effect(
     DynamoDb,
     Effect.gen(function*() {
-      const { endpoint, region, options } = yield* clientConfig(Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB")))
+      const { endpoint, region, options } = yield* clientConfig(yield* Environment.optional("AWS_ENDPOINT_URL_DYNAMODB"))
       const client = yield* AwsCall.acquire(() => new DynamoDBClient(options))
       return DynamoDb.fromClient(client, endpointLabel(endpoint, region))
     })

@@ -1,12 +1,13 @@
 /**
  * Logging: one JSON object per line (what CloudWatch and `jq` read), the level from `LOG_LEVEL`.
  */
-import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as Schema from "effect/Schema"
 import * as SchemaTransformation from "effect/SchemaTransformation"
+import * as Environment from "./Environment.js"
 
 const levels = ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "None"] as const
 
@@ -27,7 +28,9 @@ export const LogLevel = Schema.String.pipe(
 
 const level = Layer.effect(
   References.MinimumLogLevel,
-  Config.schema(LogLevel, "LOG_LEVEL").pipe(Config.withDefault("Info" as const))
+  Environment.decode(Schema.Struct({ LOG_LEVEL: LogLevel.pipe(Schema.withDecodingDefault(Effect.succeed("Info"))) })).pipe(
+    Effect.map((settings) => settings.LOG_LEVEL)
+  )
 )
 
 /** For Lambda: JSON lines on stdout, which CloudWatch keeps. */

@@ -4,11 +4,11 @@
  * The alarms and the dashboard provision makes name these metrics, and only these.
  */
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Environment from "./Environment.js"
 
 /** The CloudWatch namespace of every metric the function emits. */
 export const NAMESPACE = "DynaElite"
@@ -76,7 +76,7 @@ export const line = (values: Values, functionName: string, timestamp: number): L
 export const UNNAMED = "unnamed"
 
 /** `AWS_LAMBDA_FUNCTION_NAME`, which Lambda sets (and the local runner, for the function it runs). */
-export const functionName = Config.String("AWS_LAMBDA_FUNCTION_NAME").pipe(Config.withDefault(UNNAMED))
+export const functionName = Environment.orDefault("AWS_LAMBDA_FUNCTION_NAME", UNNAMED)
 
 /**
  * Writes the invocation's EMF line to stdout, as one line of JSON. Not through the logger: CloudWatch
@@ -84,7 +84,7 @@ export const functionName = Config.String("AWS_LAMBDA_FUNCTION_NAME").pipe(Confi
  */
 export const emit = (values: Values) =>
   Effect.gen(function*() {
-    const name = yield* functionName.pipe(Effect.orElseSucceed(() => UNNAMED))
+    const name = yield* functionName
     const now = yield* Clock.currentTimeMillis
     yield* Console.log(JSON.stringify(line(values, name, now)))
   })

@@ -8,7 +8,6 @@ import { type AttributeValue, DeleteItemCommand, PutItemCommand, ScanCommand, Up
 import * as StreamRecord from "@dyna/core/StreamRecord"
 import { Buffer } from "node:buffer"
 import { createHash } from "node:crypto"
-import * as Config from "effect/Config"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -17,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { capacityUnits, DynamoDb, type DynamoDbError } from "./DynamoDb.js"
 import * as Pages from "./Pages.js"
+import * as Environment from "./Environment.js"
 import * as Retry from "./Retry.js"
 import { Tables } from "./Tables.js"
 
@@ -75,10 +75,11 @@ const MAX_TEXT_BYTES = 4_096
 export const DEFAULT_DAYS = 30
 
 /** `QUARANTINE_DAYS`: how long DynamoDB keeps a quarantined record (1 to 3,650 days; default 30). */
-export const days = Config.schema(
-  Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 3_650 })),
-  "QUARANTINE_DAYS"
-).pipe(Config.withDefault(DEFAULT_DAYS))
+export const days = Environment.decode(Schema.Struct({
+  QUARANTINE_DAYS: Schema.FiniteFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 3_650 })).pipe(
+    Schema.withDecodingDefault(Effect.succeed(String(DEFAULT_DAYS)))
+  )
+})).pipe(Effect.map((settings) => settings.QUARANTINE_DAYS))
 
 /** The attribute DynamoDB's TTL reads (epoch seconds); provision/TimeToLive.ts enables it on the table. */
 export const TTL_ATTRIBUTE = "ExpiresAt"

@@ -2,10 +2,11 @@
  * The table names, from configuration, defaulting to the Jam's: the one place that writes those names
  * and the variables they are read from (`Deployment.names` and the tools derive theirs from here).
  */
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { AttributeDefinition, KeySchemaElement } from "@aws-sdk/client-dynamodb"
+import * as Environment from "./Environment.js"
 
 /** The four tables by role: what `Tables` provides, and what a deployment names. */
 export interface TableNames {
@@ -33,14 +34,14 @@ export const variables: { readonly [K in keyof TableNames]: string } = {
   events: "ELITE_EVENTS_TABLE"
 }
 
-const nameOf = (table: keyof TableNames) => Config.String(variables[table]).pipe(Config.withDefault(jamTableNames[table]))
+const nameOf = (table: keyof TableNames) => Environment.orDefault(variables[table], jamTableNames[table])
 
-/** The table names this program works on, read once from configuration (each layer reads its own `Config`). */
+/** The table names this program works on, read once from the environment (`Environment`). */
 export class Tables extends Context.Service<Tables, TableNames>()("dyna-elite/aws/Tables") {
   /** From `TRANSACTIONS_TABLE` and its siblings, defaulting to the Jam's names, so one bundle serves any deployment. */
   static readonly layer = Layer.effect(
     Tables,
-    Config.all({
+    Effect.all({
       transactions: nameOf("transactions"),
       profiles: nameOf("profiles"),
       rejected: nameOf("rejected"),

@@ -13,7 +13,7 @@ import {
 } from "@aws-sdk/client-dynamodb"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "../src/Environment.js"
 import { createServer } from "node:net"
 import { assert, describe, it } from "vitest"
 import { DynamoDb, DynamoDbError, kindOf } from "../src/DynamoDb.js"
@@ -61,7 +61,7 @@ describe("DynamoDb", () => {
   })
 
   it("reaches DynamoDB Local through the configured endpoint, with placeholder credentials", async () => {
-    const config = ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() }))
+    const config = Environment.layer({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() })
     const error = await Effect.runPromise(Effect.gen(function*() {
       const db = yield* DynamoDb
       return yield* db.call("DescribeTable", (c) => c.send(new DescribeTableCommand({ TableName: "missing-table" })))
@@ -75,7 +75,7 @@ describe("DynamoDb", () => {
 
   it("says plainly when nothing listens at the endpoint", async () => {
     const port = await freePort()
-    const config = ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` }))
+    const config = Environment.layer({ AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}` })
     const error = await Effect.runPromise(Effect.gen(function*() {
       const db = yield* DynamoDb
       return yield* db.call("DescribeTable", (c) => c.send(new DescribeTableCommand({ TableName: "x" })))

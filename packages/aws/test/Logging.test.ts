@@ -1,4 +1,4 @@
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "../src/Environment.js"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as References from "effect/References"
@@ -9,7 +9,7 @@ const levelWith = (env: Record<string, string>) =>
   Effect.runPromise(
     Effect.gen(function*() {
       return yield* References.MinimumLogLevel
-    }).pipe(Effect.provide(Logging.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))))
+    }).pipe(Effect.provide(Logging.layer.pipe(Layer.provide(Environment.layer(env)))))
   )
 
 describe("Logging", () => {

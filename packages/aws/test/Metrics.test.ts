@@ -4,7 +4,7 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "../src/Environment.js"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
@@ -71,7 +71,7 @@ describe("the EMF line", () => {
     const emitted = async (env: Record<string, string>) => {
       const printed: Array<string> = []
       await Effect.runPromise(Metrics.emit(values).pipe(
-        Effect.provide(Layer.merge(DynamoLocal.printing(printed), ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+        Effect.provide(Layer.merge(DynamoLocal.printing(printed), Environment.layer(env)))
       ))
       assert.strictEqual(printed.length, 1)
       return Metrics.decode(printed[0] ?? "")?.functionName

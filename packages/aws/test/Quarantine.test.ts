@@ -1,6 +1,6 @@
 import { ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "../src/Environment.js"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -131,7 +131,7 @@ describe("the quarantine's keys", () => {
     const json = JSON.stringify(bad)
     const layer = Quarantine.layerNoDeps.pipe(
       Layer.provide(DynamoLocal.servicesLayer(ctx.names)),
-      Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ QUARANTINE_DAYS: "7" })))
+      Layer.provide(Environment.layer({ QUARANTINE_DAYS: "7" }))
     )
     const started = Date.now()
     const [outcome, rejected] = await Effect.runPromise(Effect.gen(function*() {
@@ -161,7 +161,7 @@ describe("the quarantine's keys", () => {
         return (yield* q.list()).find((r) => r.rawRecord.includes(JSON.stringify(config)))?.expiresAt
       }).pipe(Effect.provide(Quarantine.layerNoDeps.pipe(
         Layer.provide(DynamoLocal.servicesLayer(ctx.names)),
-        Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(config)))
+        Layer.provide(Environment.layer(config))
       ))))
     const fallback = await put({})
     assert.isTrue(fallback._tag === "Success")

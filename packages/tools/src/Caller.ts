@@ -3,13 +3,13 @@
  * found once per command. Provision builds ARNs from it before any resource exists; scripts print it
  * before the first change, so nobody deploys into an account or region they did not mean.
  */
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AwsCall from "@dyna/aws/AwsCall"
 import type * as Deployment from "@dyna/aws/Deployment"
 import { LOCAL_REGION } from "@dyna/aws/DynamoDb"
+import * as Environment from "@dyna/aws/Environment"
 import { Sts } from "./clients/Sts.js"
 
 /** The caller: a `Deployment.Location` (partition, region, account) and who is behind it. */
@@ -40,7 +40,7 @@ export class Caller extends Context.Service<Caller, Identity>()("dyna-elite/aws/
   static readonly local = Layer.effect(
     Caller,
     Effect.gen(function*() {
-      const region = yield* Config.String("AWS_REGION").pipe(Config.withDefault(LOCAL_REGION))
+      const region = yield* Environment.orDefault("AWS_REGION", LOCAL_REGION)
       return Caller.of({ account: LOCAL_ACCOUNT, arn: `arn:aws:iam::${LOCAL_ACCOUNT}:root`, partition: "aws", region })
     })
   )

@@ -4,11 +4,11 @@
  * config files, read by the SDK's own loader. No region anywhere fails before any request is made.
  */
 import { STSClient } from "@aws-sdk/client-sts"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as AwsCall from "@dyna/aws/AwsCall"
+import * as Environment from "@dyna/aws/Environment"
 
 export class RegionMissing extends Schema.TaggedError<RegionMissing>()("RegionMissing", {
   /** The profile whose shared config had no region. */
@@ -18,10 +18,6 @@ export class RegionMissing extends Schema.TaggedError<RegionMissing>()("RegionMi
     return `${AwsCall.noRegion} (profile "${this.profile}" has no region)`
   }
 }
-
-/** A variable's value, if it is set to something (`AWS_REGION=` counts as unset, as for the CLI). */
-const setting = (name: string) =>
-  Config.option(Config.String(name)).pipe(Config.map(Option.filter((value) => value.trim() !== "")))
 
 /**
  * The profile's region as the SDK itself resolves it (`AWS_PROFILE`, `AWS_CONFIG_FILE`,
@@ -36,14 +32,10 @@ const profileRegion = Effect.acquireUseRelease(
 
 /** The region a command works in, or `RegionMissing` when nothing names one. */
 export const resolve = Effect.gen(function*() {
-  const { region, defaultRegion, profile } = yield* Config.all({
-    region: setting("AWS_REGION"),
-    defaultRegion: setting("AWS_DEFAULT_REGION"),
-    profile: Config.String("AWS_PROFILE").pipe(Config.withDefault("default"))
-  })
-  const found = Option.orElse(region, () => defaultRegion)
-  if (Option.isSome(found)) return found.value
+  // `AWS_REGION=` counts as unset, as it does for the CLI.
+  const found = (yield* Environment.optional("AWS_REGION")) ?? (yield* Environment.optional("AWS_DEFAULT_REGION"))
+  if (found !== undefined) return found
   const fromProfile = yield* profileRegion
   if (Option.isSome(fromProfile)) return fromProfile.value
-  return yield* new RegionMissing({ profile })
+  return yield* new RegionMissing({ profile: yield* Environment.orDefault("AWS_PROFILE", "default") })
 }).pipe(Effect.withSpan("Region.resolve"))

@@ -1,14 +1,14 @@
 /**
- * Where a command works: the embedded local stack (the default) or a real AWS account. Each target
- * is a configuration: the local one fills in DynamoDB Local's endpoint and region, the AWS one resolves
- * the region once (`Region.resolve`) and leaves endpoints and credentials to the SDK's default chain.
- * `--region` and `--prefix` override the environment.
+ * Where a command works: the embedded local stack (the default) or a real AWS account. Each target is
+ * a set of variables (`Environment`): the local one fills in DynamoDB Local's endpoint and region, the
+ * AWS one resolves the region once (`Region.resolve`) and leaves endpoints and credentials to the SDK's
+ * default chain. `--region` and `--prefix` override the environment.
  */
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as Deployment from "@dyna/aws/Deployment"
-import { LOCAL_REGION } from "@dyna/aws/DynamoDb"
+import * as Environment from "@dyna/aws/Environment"
 import * as LocalConfig from "./local/LocalConfig.js"
 import * as Region from "./Region.js"
 
@@ -23,35 +23,31 @@ export interface Options {
 }
 
 /**
- * The configuration a command runs with on this target, as given: on AWS the region may still be
- * missing here; {@link configure} resolves it.
+ * The variables a command runs with on this target, as given, over `environment`: on AWS the region may
+ * still be missing here; {@link configure} resolves it.
  */
-export const provider = (options: Options): ConfigProvider.ConfigProvider => {
+export const variables = (options: Options, environment: Environment.Variables = process.env): Environment.Variables => {
   // On AWS the names always follow the prefix (what provision created); locally only when one is given,
   // else the environment's (`Tables` reads them, defaulting to the Jam's).
   const tableNames = options.target === "aws" || options.prefix !== undefined
     ? Deployment.tableEnvironment(Deployment.names(options.prefix))
     : {}
   const flags = { ...tableNames, ...(options.region === undefined ? {} : { AWS_REGION: options.region }) }
-  return ConfigProvider.fromUnknown(flags).pipe(
-    ConfigProvider.orElse(
-      options.target === "local"
-        // DynamoDB Local runs with -sharedDb: any region reaches the one database.
-        ? LocalConfig.provider.pipe(ConfigProvider.orElse(ConfigProvider.fromUnknown({ AWS_REGION: LOCAL_REGION })))
-        : ConfigProvider.fromEnv()
-    )
-  )
+  return Environment.merge(options.target === "local" ? LocalConfig.variables(environment) : environment, flags)
 }
 
 /**
- * The configuration a command runs with, its region resolved once: on AWS as the CLI resolves it
+ * The variables a command runs with, its region resolved once: on AWS as the CLI resolves it
  * (`Region.resolve`), then given to every client as `AWS_REGION`, so none falls back to a region of its
  * own. Fails with `RegionMissing`, before any request, when nothing names one.
  */
-export const configure = (options: Options) =>
+export const configure = (options: Options, environment: Environment.Variables = process.env) =>
   options.target === "local"
-    ? Effect.succeed(provider(options))
+    ? Effect.succeed(variables(options, environment))
     : Region.resolve.pipe(
-      Effect.provideService(ConfigProvider.ConfigProvider, provider(options)),
-      Effect.map((region) => provider({ ...options, region }))
+      Effect.provide(Environment.layer(variables(options, environment))),
+      Effect.map((region) => variables({ ...options, region }, environment))
     )
+
+/** {@link configure} as a layer: what every command's services read their settings from. */
+export const layer = (options: Options) => Layer.effect(Environment.Environment, configure(options))

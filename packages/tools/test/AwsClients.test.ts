@@ -10,8 +10,7 @@ import {
   ResourceNotFoundException,
   TooManyRequestsException
 } from "@aws-sdk/client-lambda"
-import type * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { assert, describe, it } from "vitest"
@@ -55,7 +54,7 @@ describe("AWS clients", () => {
   })
 
   it("take their region from AWS_REGION, which --region sets", async () => {
-    const config = ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_REGION: "ap-southeast-2" }))
+    const config = Environment.layer({ AWS_REGION: "ap-southeast-2" })
     const regions = await Effect.runPromise(Effect.gen(function*() {
       const lambda = yield* Lambda.Lambda
       const iam = yield* Iam.Iam
@@ -68,8 +67,8 @@ describe("AWS clients", () => {
   })
 
   it("fall back to no region of their own: none configured is the sentence that says how to give one", async () => {
-    const none = ConfigProvider.layer(ConfigProvider.fromUnknown({}))
-    const built = <A>(layer: Layer.Layer<A, Config.ConfigError>) =>
+    const none = Environment.layer({})
+    const built = <A>(layer: Layer.Layer<A, Environment.SettingError>) =>
       Effect.runPromise(Layer.build(layer).pipe(Effect.scoped, Effect.provide(none), Effect.flip))
     for (const error of [await built(Lambda.Lambda.layer), await built(Iam.Iam.layer)]) {
       assert.include(error.message, "no AWS region configured: pass --region, set AWS_REGION")

@@ -3,7 +3,7 @@
  * stream it names when a call is denied.
  */
 import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { assert, describe, it } from "vitest"
@@ -16,7 +16,7 @@ const configured = (config: Record<string, string>) =>
     const streams = yield* DynamoDbStreams
     const credentials = yield* Effect.promise(() => streams.client.config.credentials())
     return { endpoint: streams.endpoint, accessKeyId: credentials.accessKeyId }
-  }).pipe(Effect.provide(DynamoDbStreams.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(config))))))))
+  }).pipe(Effect.provide(DynamoDbStreams.layer.pipe(Layer.provide(Environment.layer(config)))))))
 
 describe("DynamoDbStreams.layer", () => {
   it("uses DynamoDB's endpoint when no streams endpoint is set: DynamoDB Local serves both", async () => {

@@ -2,7 +2,7 @@
  * DYNA_HOME as the project's own folder: provision's claim, and the deletions teardown and local:stop
  * make, tried on fake homes in a temporary folder (never the real $HOME).
  */
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -42,7 +42,7 @@ const teardownPaths = (home: string) =>
     Effect.gen(function*() {
       const { functionDir, runner, dataDir } = yield* LocalConfig.settings
       return [runner.mappingFile, runner.script, runner.statusFile, functionDir, runner.checkpointFile, runner.onFailureFile, dataDir]
-    }).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ DYNA_HOME: home }))))
+    }).pipe(Effect.provide(Environment.layer({ DYNA_HOME: home })))
   )
 
 const failure = <A>(effect: Effect.Effect<A, Home.HomeError>) => Effect.runPromise(Effect.flip(effect))

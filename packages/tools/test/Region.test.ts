@@ -4,15 +4,13 @@
  * the credential scope of its signature.
  */
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb"
-import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "vitest"
 import { clientConfig, DynamoDb } from "@dyna/aws/DynamoDb"
+import * as Environment from "@dyna/aws/Environment"
 import * as Target from "../src/Target.js"
 import * as Recorder from "../../aws/test/support/Recorder.js"
 
@@ -42,15 +40,16 @@ afterEach(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /**
- * `DescribeTable` as the AWS target sends it: the configuration `Target.configure` resolves, the client
+ * `DescribeTable` as the AWS target sends it: the variables `Target.configure` resolves, the client
  * options `DynamoDb` builds from it, and a real client that records the signed request.
  */
 const describeTable = (options: Target.Options) => {
   const { handler, requests } = Recorder.recorder(() => Recorder.dynamoJson(200, { Table: { TableName: "CustProfile" } }))
   return Effect.gen(function*() {
-    const provider = yield* Target.configure(options)
-    const { endpoint, options: clientOptions } = yield* clientConfig(Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB"))).pipe(
-      Effect.provideService(ConfigProvider.ConfigProvider, provider)
+    const configured = yield* Target.configure(options)
+    const { endpoint, options: clientOptions } = yield* Environment.optional("AWS_ENDPOINT_URL_DYNAMODB").pipe(
+      Effect.flatMap(clientConfig),
+      Effect.provide(Environment.layer(configured))
     )
     const client = new DynamoDBClient({ ...clientOptions, credentials: Recorder.credentials, requestHandler: handler })
     const db = DynamoDb.fromClient(client, endpoint ?? "aws")
@@ -85,8 +84,8 @@ describe("Region", () => {
     environment({ AWS_CONFIG_FILE: join(dir, "config-without-region") })
     const { handler, requests } = Recorder.recorder(() => Recorder.dynamoJson(200, {}))
     const error = await Effect.runPromise(Effect.gen(function*() {
-      const provider = yield* Target.configure({ target: "aws" })
-      const { options } = yield* clientConfig(Config.succeed(Option.none())).pipe(Effect.provideService(ConfigProvider.ConfigProvider, provider))
+      const configured = yield* Target.configure({ target: "aws" })
+      const { options } = yield* clientConfig(undefined).pipe(Effect.provide(Environment.layer(configured)))
       const client = new DynamoDBClient({ ...options, credentials: Recorder.credentials, requestHandler: handler })
       return yield* DynamoDb.fromClient(client, "aws").call("DescribeTable", (c) => c.send(new DescribeTableCommand({ TableName: "x" })))
     }).pipe(Effect.flip))
@@ -99,10 +98,7 @@ describe("Region", () => {
   it("is never guessed by a client left without one on AWS", async () => {
     // The fallback that sent a user configured for eu-west-1 to us-east-1.
     const error = await Effect.runPromise(
-      clientConfig(Config.succeed(Option.none())).pipe(
-        Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromUnknown({})),
-        Effect.flip
-      )
+      clientConfig(undefined).pipe(Effect.provide(Environment.layer({})), Effect.flip)
     )
     assert.include(error.message, "no AWS region configured")
   })
@@ -110,8 +106,9 @@ describe("Region", () => {
   it("stays DynamoDB Local's on the local target, whatever the profile says", async () => {
     environment({ AWS_CONFIG_FILE: join(dir, "config") })
     const { region } = await Effect.runPromise(
-      clientConfig(Config.option(Config.String("AWS_ENDPOINT_URL_DYNAMODB"))).pipe(
-        Effect.provideService(ConfigProvider.ConfigProvider, await Effect.runPromise(Target.configure({ target: "local" })))
+      Environment.optional("AWS_ENDPOINT_URL_DYNAMODB").pipe(
+        Effect.flatMap(clientConfig),
+        Effect.provide(Environment.layer(await Effect.runPromise(Target.configure({ target: "local" }))))
       )
     )
     assert.strictEqual(region, "us-east-1")

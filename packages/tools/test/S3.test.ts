@@ -11,7 +11,7 @@ import {
   NotFound,
   S3ServiceException
 } from "@aws-sdk/client-s3"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Readable } from "node:stream"
@@ -74,7 +74,7 @@ describe("S3", () => {
     const layer = S3.S3.layerWith({
       requestHandler: handler,
       credentials: { accessKeyId: "AKIAFAKEFAKEFAKE", secretAccessKey: "fake" }
-    }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_REGION: "eu-west-1" }))))
+    }).pipe(Layer.provide(Environment.layer({ AWS_REGION: "eu-west-1" })))
     const bucket = "dyna-elite-on-failure-123456789012-eu-west-1"
 
     const outcome = await Effect.runPromise(

@@ -6,7 +6,7 @@
 import { type AttributeValue, DescribeTableCommand, PutItemCommand, ScanCommand, type ScanCommandInput, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import { DescribeStreamCommand, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
 import { type AwsClientStub, mockClient } from "aws-sdk-client-mock"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -49,11 +49,11 @@ const runnerFile = (home: string, name: string) => join(home, "runner", name)
 /** The live layers, configured as a local command is: the tables, DynamoDB Local, DYNA_HOME. */
 const localLayer = (names: DynamoLocal.TableNames, home: string) =>
   Layer.mergeAll(DynamoDb.layer, DynamoDbStreams.layer, Tables.layer).pipe(
-    Layer.provideMerge(ConfigProvider.layer(ConfigProvider.fromUnknown({
+    Layer.provideMerge(Environment.layer({
       ...Deployment.tableEnvironment(names),
       AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint(),
       DYNA_HOME: home
-    })))
+    }))
   )
 
 const gather = (names: DynamoLocal.TableNames, home: string) => Effect.runPromise(Status.local().pipe(Effect.provide(localLayer(names, home))))
@@ -138,7 +138,7 @@ const runRunnerUntilCaughtUp = (home: string, streamArn: string) =>
     yield* Fiber.interrupt(fiber)
     return yield* SubscriptionRef.get(progress)
   })).pipe(Effect.provide(Layer.mergeAll(
-    DynamoDbStreams.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() })))),
+    DynamoDbStreams.layer.pipe(Layer.provide(Environment.layer({ AWS_ENDPOINT_URL_DYNAMODB: DynamoLocal.endpoint() }))),
     Logger.layer([])
   ))))
 
@@ -351,7 +351,7 @@ describe("Status on an unfinished local stack", () => {
   it("DynamoDB not answering fails the whole status with the hint to provision", async () => {
     const names = await DynamoLocal.freshTables()
     const layer = Layer.mergeAll(DynamoDb.layer, DynamoDbStreams.layer, Tables.layer).pipe(
-      Layer.provideMerge(ConfigProvider.layer(ConfigProvider.fromUnknown({ ...Deployment.tableEnvironment(names), AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:1", DYNA_HOME: freshHome() })))
+      Layer.provideMerge(Environment.layer({ ...Deployment.tableEnvironment(names), AWS_ENDPOINT_URL_DYNAMODB: "http://127.0.0.1:1", DYNA_HOME: freshHome() }))
     )
     const error = await Effect.runPromise(Effect.flip(Status.local().pipe(Effect.provide(layer))))
     assert.match(error.message, /^DynamoDB is not reachable at http:\/\/127\.0\.0\.1:1 .*run `pnpm provision`$/)
@@ -446,7 +446,7 @@ describe("Status on AWS", () => {
           )
         ),
         Tables.layer
-      ).pipe(Layer.provideMerge(ConfigProvider.layer(ConfigProvider.fromUnknown({ AWS_REGION: FakeAws.REGION }))))
+      ).pipe(Layer.provideMerge(Environment.layer({ AWS_REGION: FakeAws.REGION })))
     )))
 
   it("an Enabled mapping: approximate counts, the account, no lag invented, an OK summary", async () => {

@@ -3,7 +3,6 @@
  * `Caller` a command on AWS runs as, asked in the region resolved for the command.
  */
 import { STSClient } from "@aws-sdk/client-sts"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -108,7 +107,7 @@ describe("Caller on AWS", () => {
     const caller = await Effect.runPromise(
       Effect.gen(function*() {
         return yield* Caller
-      }).pipe(Effect.provide(Caller.layer.pipe(Layer.provide(ConfigProvider.layer(Target.configure({ target: "aws" }))))))
+      }).pipe(Effect.provide(Caller.layer.pipe(Layer.provide(Target.layer({ target: "aws" })))))
     )
     assert.deepStrictEqual({ ...caller }, { account: ACCOUNT, arn: ROLE_ARN, partition: "aws", region: "ap-southeast-2" })
     assert.strictEqual(describeCaller(caller), `account ${ACCOUNT} (${ROLE_ARN}) in ap-southeast-2`)

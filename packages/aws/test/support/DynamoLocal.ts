@@ -4,7 +4,7 @@
  */
 import { BatchWriteItemCommand, CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, waitUntilTableExists, type WriteRequest } from "@aws-sdk/client-dynamodb"
 import type { AttributeValue } from "@aws-sdk/client-dynamodb"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "../../src/Environment.js"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -81,7 +81,7 @@ const baseLayer = (names: TableNames, sdk: DynamoDBClient) =>
   Layer.mergeAll(
     Layer.succeed(DynamoDb, DynamoDb.fromClient(sdk, endpoint())),
     Tables.layer.pipe(
-      Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(Deployment.tableEnvironment(names))))
+      Layer.provide(Environment.layer(Deployment.tableEnvironment(names)))
     )
   )
 

@@ -3,12 +3,12 @@
  * `DynamoDbError`s, classified by `DynamoDb.errorOf`. The local runner reads the stream through it.
  */
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams"
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as AwsCall from "@dyna/aws/AwsCall"
 import { clientConfig, type DynamoDbError, errorOf, noteInput, noteInputOptions } from "@dyna/aws/DynamoDb"
+import * as Environment from "@dyna/aws/Environment"
 
 /** Reads DynamoDB streams: `DescribeStream`, `GetShardIterator`, `GetRecords`. */
 export class DynamoDbStreams extends Context.Service<DynamoDbStreams, {
@@ -32,9 +32,7 @@ export class DynamoDbStreams extends Context.Service<DynamoDbStreams, {
     DynamoDbStreams,
     Effect.gen(function*() {
       const { endpoint, region, options } = yield* clientConfig(
-        Config.option(
-          Config.String("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").pipe(Config.orElse(() => Config.String("AWS_ENDPOINT_URL_DYNAMODB")))
-        )
+        (yield* Environment.optional("AWS_ENDPOINT_URL_DYNAMODB_STREAMS")) ?? (yield* Environment.optional("AWS_ENDPOINT_URL_DYNAMODB"))
       )
       const client = yield* AwsCall.acquire(() => new DynamoDBStreamsClient(options))
       return DynamoDbStreams.fromClient(client, endpoint ?? `streams.dynamodb.${region}.amazonaws.com`)

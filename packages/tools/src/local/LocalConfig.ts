@@ -3,25 +3,26 @@
  * 127.0.0.1:8000 by default) and the `.dyna/` folder (`DYNA_HOME`) that keeps its data, the published
  * function, the runner's state, pids and logs.
  */
-import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
 import { join, resolve } from "node:path"
 import * as Deployment from "@dyna/aws/Deployment"
+import { LOCAL_REGION } from "@dyna/aws/DynamoDb"
+import * as Environment from "@dyna/aws/Environment"
 
 export const DEFAULT_ENDPOINT = "http://127.0.0.1:8000"
 
-/** The environment first, then the local stack's defaults: what every local command runs with. */
-export const provider = ConfigProvider.fromEnv().pipe(
-  ConfigProvider.orElse(ConfigProvider.fromUnknown({ AWS_ENDPOINT_URL_DYNAMODB: DEFAULT_ENDPOINT }))
-)
+/**
+ * The local stack's defaults under the environment: what every local command runs with. DynamoDB Local
+ * runs with -sharedDb, so any region reaches the one database.
+ */
+export const variables = (environment: Environment.Variables): Environment.Variables =>
+  Environment.merge({ AWS_ENDPOINT_URL_DYNAMODB: DEFAULT_ENDPOINT, AWS_REGION: LOCAL_REGION }, environment)
 
-export const layer = ConfigProvider.layer(provider)
-
-export const settings = Config.all({
-  endpoint: Config.String("AWS_ENDPOINT_URL_DYNAMODB").pipe(Config.withDefault(DEFAULT_ENDPOINT)),
-  home: Config.String("DYNA_HOME").pipe(Config.withDefault(".dyna"))
+export const settings = Effect.all({
+  endpoint: Environment.orDefault("AWS_ENDPOINT_URL_DYNAMODB", DEFAULT_ENDPOINT),
+  home: Environment.orDefault("DYNA_HOME", ".dyna")
 }).pipe(
-  Config.map(({ endpoint, home }) => {
+  Effect.map(({ endpoint, home }) => {
     const at = (...parts: ReadonlyArray<string>) => resolve(join(home, ...parts))
     return {
       endpoint,

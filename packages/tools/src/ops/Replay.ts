@@ -24,7 +24,6 @@ import { CustomerId, IntegerText } from "@dyna/core/Transaction"
 import { GetItemCommand } from "@aws-sdk/client-dynamodb"
 import * as Issue from "@dyna/core/Issue"
 import * as Clock from "effect/Clock"
-import type * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -59,7 +58,7 @@ export const onFailureFile = (file: string): Source<OnFailure.OnFailureError> =>
   )
 
 /** The local runner's on-failure file, where the local stack's configuration puts it (`$DYNA_HOME/runner/on-failure.jsonl`). */
-export const localOnFailure: Source<OnFailure.OnFailureError | Config.ConfigError> = Effect.gen(function*() {
+export const localOnFailure: Source<OnFailure.OnFailureError> = Effect.gen(function*() {
   const settings = yield* LocalConfig.settings
   return yield* onFailureFile(settings.runner.onFailureFile)
 })

@@ -2,7 +2,6 @@
  * The local target's provisioning: DynamoDB Local running, the same table and stream steps as on AWS,
  * then the function "published" where the runner loads it and the runner started on the stream.
  */
-import type { ConfigError } from "effect/Config"
 import * as Effect from "effect/Effect"
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname } from "node:path"
@@ -125,7 +124,7 @@ export const decideRunner = (
     }))
   })
 
-export type LocalStepError = ConfigError | LocalStackError | DynamoDbError | Bundle.BundleError | MissingTable | Home.HomeError
+export type LocalStepError = LocalStackError | DynamoDbError | Bundle.BundleError | MissingTable | Home.HomeError
 
 /**
  * `DYNA_HOME`, marked as the local stack's before anything is written in it, so teardown and
@@ -151,7 +150,7 @@ export interface LocalOptions {
 /** Every step of `pnpm provision` on the local target, in order, with `options` for the mapping. */
 export const localStepsWith = (
   options: LocalOptions
-): Effect.Effect<ReadonlyArray<Step<LocalStepError, DynamoDb | Tables>>, ConfigError, Tables> => Effect.gen(function*() {
+): Effect.Effect<ReadonlyArray<Step<LocalStepError, DynamoDb | Tables>>, never, Tables> => Effect.gen(function*() {
   const tables = yield* Tables
   const { home } = yield* LocalConfig.settings
   const owned = OwnedTables.ownership(home, LOCAL_OWNER)

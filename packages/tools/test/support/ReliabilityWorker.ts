@@ -7,7 +7,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb"
 import type { DynamoDBStreamEvent } from "aws-lambda"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as Environment from "@dyna/aws/Environment"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { services } from "@dyna/aws/AppLayer"
@@ -98,7 +98,7 @@ const live = Handler.make(
   services.pipe(
     Layer.provideMerge(Layer.mergeAll(
       Layer.succeed(DynamoDb, DynamoDb.fromClient(client, config.endpoint)),
-      Tables.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(Deployment.tableEnvironment(config.names)))))
+      Tables.layer.pipe(Layer.provide(Environment.layer(Deployment.tableEnvironment(config.names))))
     )),
     Layer.provideMerge(Logger.layer([
       Logger.map(Logger.formatStructured, (line) => {
