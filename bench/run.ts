@@ -1,12 +1,15 @@
 /**
- * `pnpm bench`: every benchmark on one fresh in-memory DynamoDB Local, one table of ratios on stdout,
- * and `bench/results.json` (or `--out FILE`). `BENCH_SIZE=smoke` runs each at a tiny size (what CI
- * runs, in scripts/test/bench.test.ts); `--only NAME` runs one (cost, latency, throughput, artifact,
- * backfill, hotcustomer, scaling).
+ * `pnpm bench`: each benchmark in a process of its own on a fresh in-memory DynamoDB Local, one table of
+ * ratios on stdout, and `bench/results.json` (or `--out FILE`). `BENCH_SIZE=smoke` runs each at a tiny
+ * size (what CI runs, in scripts/test/bench.test.ts); `--only NAME` runs one (cost, latency, throughput,
+ * artifact, backfill, hotcustomer, scaling).
  */
 import { scopedInMemory } from "@dyna/tools/local/DynamoDbLocal"
 import * as Effect from "effect/Effect"
-import { writeFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Bench, Row, Size } from "./Row.js"
@@ -24,14 +27,22 @@ const benches: Record<string, () => Promise<{ readonly bench: Bench }>> = {
 }
 
 const { values } = parseArgs({
-  options: { only: { type: "string", multiple: true }, out: { type: "string" }, help: { type: "boolean", short: "h" } }
+  options: {
+    only: { type: "string", multiple: true },
+    out: { type: "string" },
+    // Internal: the rows measured before, for a benchmark run in a process of its own.
+    earlier: { type: "string" },
+    help: { type: "boolean", short: "h" }
+  }
 })
 if (values.help === true) {
   console.log(`Usage: pnpm bench [--only ${Object.keys(benches).join("|")}]... [--out FILE]
 
 Measures Dyna Elite side by side with what a user would otherwise run, on a fresh in-memory DynamoDB
 Local, and prints one table of ratios against the targets (also written to bench/results.json, or to
---out FILE). BENCH_SIZE=smoke runs every benchmark at a tiny size. Exit code 1 when a target is missed.`)
+--out FILE). With more than one benchmark, each runs in a node process of its own, so none measures
+in the heap, timers or DynamoDB Local an earlier one left behind. BENCH_SIZE=smoke runs every
+benchmark at a tiny size. Exit code 1 when a target is missed.`)
   process.exit(0)
 }
 const selected = values.only ?? Object.keys(benches)
@@ -62,19 +73,47 @@ console.log = (...args: Array<unknown>) => {
   else print(...args)
 }
 
-const rows = await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-  const { endpoint } = yield* scopedInMemory
-  const all: Array<Row> = []
-  for (const name of selected) {
-    const started = performance.now()
-    console.error(`— ${name} (${size})`)
-    const { bench } = yield* Effect.promise(() => benches[name]!())
-    const measured = yield* Effect.promise(() => bench({ endpoint, size, log: (line) => console.error(`  ${line}`), earlier: [...all] }))
-    all.push(...measured)
-    console.error(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+const readRows = (file: string): ReadonlyArray<Row> => (JSON.parse(readFileSync(file, "utf8")) as { readonly rows: ReadonlyArray<Row> }).rows
+
+/** The benchmarks in this process, one after another, on one DynamoDB Local. */
+const inProcess = (names: ReadonlyArray<string>, earlier: ReadonlyArray<Row>) =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+    const { endpoint } = yield* scopedInMemory
+    const all: Array<Row> = []
+    for (const name of names) {
+      const started = performance.now()
+      console.error(`— ${name} (${size})`)
+      const { bench } = yield* Effect.promise(() => benches[name]!())
+      const measured = yield* Effect.promise(() => bench({ endpoint, size, log: (line) => console.error(`  ${line}`), earlier: [...earlier, ...all] }))
+      all.push(...measured)
+      console.error(`  done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    }
+    return all
+  })))
+
+/** Each benchmark in a node process of its own (this script with `--only`), handed the rows measured before it. */
+const isolated = (names: ReadonlyArray<string>) => {
+  const dir = mkdtempSync(join(tmpdir(), "dyna-bench-"))
+  try {
+    const all: Array<Row> = []
+    for (const name of names) {
+      const earlier = join(dir, "earlier.json")
+      const out = join(dir, `${name}.json`)
+      writeFileSync(earlier, JSON.stringify({ rows: all }))
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--only", name, "--out", out, "--earlier", earlier], {
+        stdio: ["ignore", "ignore", "inherit"]
+      })
+      // Exit code 1 is also a missed target: then the rows are there all the same.
+      if (!existsSync(out)) throw new Error(`benchmark ${name} failed (exit ${child.status ?? child.signal}) before writing its rows`)
+      all.push(...readRows(out))
+    }
+    return all
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
-  return all
-})))
+}
+
+const rows = selected.length > 1 ? isolated(selected) : await inProcess(selected, values.earlier === undefined ? [] : readRows(values.earlier))
 
 console.error(`  (${metricsLines} EMF metrics lines from the handlers left out of stdout)`)
 console.log(table(rows))
