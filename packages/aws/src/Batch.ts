@@ -12,7 +12,8 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Metrics from "./Metrics.js"
-import * as ProfileStore from "./ProfileStore.js"
+import type * as ProfileReads from "./ProfileReads.js"
+import { ProfileStore } from "./ProfileStore.js"
 import { Quarantine, type Rejection } from "./Quarantine.js"
 
 /** How many customers (and quarantine writes) are in flight at once within one batch. */
@@ -105,7 +106,7 @@ const rejectionOf = (tx: Transaction, verdict: Verdict.Quarantine): readonly [Re
  * has no sequence number to name it by), which the handler turns into a failed invocation.
  */
 export const handle = Effect.fnUntraced(function*(event: unknown) {
-  const store = yield* ProfileStore.ProfileStore
+  const store = yield* ProfileStore
   const quarantine = yield* Quarantine
   const startedAt = yield* Clock.currentTimeMillis
 
@@ -171,7 +172,7 @@ export const handle = Effect.fnUntraced(function*(event: unknown) {
   }
   const plan = Plan.make(changes)
 
-  const applyCustomer = (readAhead: ProfileStore.ReadAhead) => (customer: Plan.CustomerPlan): Effect.Effect<Tally> => {
+  const applyCustomer = (readAhead: ProfileReads.ReadAhead) => (customer: Plan.CustomerPlan): Effect.Effect<Tally> => {
     const records = [...customer.transactions, ...customer.repeats]
     return store.apply(customer, readAhead).pipe(
       Effect.matchEffect({

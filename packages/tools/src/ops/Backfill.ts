@@ -36,7 +36,8 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Pages from "@dyna/aws/Pages"
-import * as ProfileStore from "@dyna/aws/ProfileStore"
+import type * as ProfileReads from "@dyna/aws/ProfileReads"
+import { ProfileStore, type Recounted } from "@dyna/aws/ProfileStore"
 import { Tables } from "@dyna/aws/Tables"
 import * as TransactionStore from "@dyna/aws/TransactionStore"
 import * as CustomerScan from "./CustomerScan.js"
@@ -142,7 +143,7 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  */
 export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const tables = yield* Tables
-  const store = yield* ProfileStore.ProfileStore
+  const store = yield* ProfileStore
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
   const startedAt = yield* Clock.currentTimeMillis
   const seen = new Set<string>()
@@ -181,7 +182,7 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
     }), options.segments ?? DEFAULT_SEGMENTS).pipe(Effect.ensuring(Queue.end(found)))
 
   /** Each customer of a read-ahead batch decided on its profile, and sorted into writes (`RecountBatch.plan`). */
-  const plan = (batch: ReadonlyArray<Found>, readAhead: ProfileStore.ReadAhead) =>
+  const plan = (batch: ReadonlyArray<Found>, readAhead: ProfileReads.ReadAhead) =>
     Effect.map(Clock.currentTimeMillis, (millis) => {
       const work: Array<Work> = []
       const customers: Array<RecountBatch.Scanned> = []
@@ -193,7 +194,7 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
       return [...work, ...RecountBatch.plan(customers, readAhead, Math.floor(millis / 1000))].map((w) => [w, readAhead] as const)
     })
 
-  const outcome = (custId: string, result: Result.Result<ProfileStore.Applied, ProfileStore.ApplyError | TransactionStore.UnreadableRow>) =>
+  const outcome = (custId: string, result: Recounted["result"]) =>
     Effect.fromResult(result).pipe(
       Effect.map((update): Outcome => ({ _tag: "Recounted", custId, update })),
       Effect.catchTags({
@@ -206,7 +207,7 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
       })
     )
 
-  const write = ([work, readAhead]: readonly [Work, ProfileStore.ReadAhead]) =>
+  const write = ([work, readAhead]: readonly [Work, ProfileReads.ReadAhead]) =>
     work._tag === "Unreadable"
       ? Effect.map(skip(work.custId, work.error.message), (o) => [o])
       : Effect.flatMap(store.recountPlanned(work, readAhead), (recounted) =>
