@@ -8,6 +8,7 @@
  */
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
+import { SharedRecount } from "@dyna/aws/SharedRecount"
 import * as Backfill from "@dyna/tools/ops/Backfill"
 import * as Effect from "effect/Effect"
 import * as FreshLocal from "../support/FreshLocal.js"
@@ -93,7 +94,9 @@ const loaded = async (endpoint: string, db: DynamoDBClient, shape: Shape, label:
 }
 
 const backfill = (endpoint: string, names: LocalTables.Names) =>
-  Effect.runPromise(Backfill.run({ segments: SEGMENTS }).pipe(Effect.provide(LocalTables.appLayer(endpoint, names))))
+  Effect.runPromise(
+    Backfill.run({ segments: SEGMENTS }).pipe(Effect.provide(SharedRecount.layerNoDeps), Effect.provide(LocalTables.appLayer(endpoint, names)))
+  )
 
 /** One table: the naive backfill, then ours, then the floor; one row of the table. */
 const measure = async (endpoint: string, db: DynamoDBClient, name: string, shape: Shape, log: (line: string) => void): Promise<Row> => {

@@ -16,6 +16,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "vitest"
 import * as Deployment from "@dyna/aws/Deployment"
+import { SharedRecount } from "@dyna/aws/SharedRecount"
 import * as Runner from "../src/local/Runner.js"
 import * as Backfill from "../src/ops/Backfill.js"
 import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../src/provision/TableSteps.js"
@@ -144,7 +145,7 @@ const settled = async (names: DynamoLocal.TableNames, expected: ReadonlyMap<stri
 }
 
 const backfill = (names: DynamoLocal.TableNames, options: Backfill.Options = {}, sdk?: DynamoDBClient) =>
-  DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 16, ...options }), sdk)
+  DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 16, ...options }).pipe(Effect.provide(SharedRecount.layerNoDeps)), sdk)
 
 
 /** The local runner with the real handler, in this process, until `stop`; the handler's logs tell what it counted. */
@@ -237,7 +238,10 @@ describe("Backfill on DynamoDB Local", () => {
     const reached = new Promise<void>((resolve) => (halfway = resolve))
     const watched = DynamoLocal.client({ after: (command) => void (isWrite(command) && ++writes === 30 && halfway()) })
     const fiber = Effect.runFork(
-      Backfill.run({ segments: 4, concurrency: 16 }).pipe(Effect.provide(DynamoLocal.servicesLayer(names, watched)))
+      Backfill.run({ segments: 4, concurrency: 16 }).pipe(
+        Effect.provide(SharedRecount.layerNoDeps),
+        Effect.provide(DynamoLocal.servicesLayer(names, watched))
+      )
     )
     await reached
     await Effect.runPromise(Fiber.interrupt(fiber))

@@ -23,7 +23,8 @@
  * with up to 49 other customers' promotions, each conditioned on its own version, instead of a transaction each
  * (DynamoDB serves few transactions a second, and charges the same units either way); any other
  * customer is one conditional UpdateItem, as before. A cancelled shared transaction writes nothing, and
- * the customers it names are recounted alone (`ProfileStore.recountPlanned`).
+ * the customers it names are recounted alone. `SharedRecount` writes a batch so; the Lambda handler never
+ * does, so its layer is not in the handler's AppLayer: whoever runs backfill provides it.
  */
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as RecountBatch from "@dyna/core/RecountBatch"
@@ -37,7 +38,8 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Pages from "@dyna/aws/Pages"
 import type * as ProfileReads from "@dyna/aws/ProfileReads"
-import { ProfileStore, type Recounted } from "@dyna/aws/ProfileStore"
+import { ProfileStore } from "@dyna/aws/ProfileStore"
+import { type Recounted, SharedRecount } from "@dyna/aws/SharedRecount"
 import { Tables } from "@dyna/aws/Tables"
 import * as TransactionStore from "@dyna/aws/TransactionStore"
 import * as CustomerScan from "./CustomerScan.js"
@@ -140,10 +142,14 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  * stay throttled past their retries, is skipped and named in `skipped`; the others go on. Any other failure (DynamoDB unreachable, a table
  * missing, the Scan throttled past its retries) fails the run: what it wrote stays exact, and a rerun
  * finishes the job.
+ *
+ * Runs on the handler's services (`ProfileStore` reads the profiles ahead) and `SharedRecount`, which
+ * writes them: give it `SharedRecount.layerNoDeps` over the same client, as `scripts/backfill.ts` does.
  */
 export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const tables = yield* Tables
   const store = yield* ProfileStore
+  const recounts = yield* SharedRecount
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
   const startedAt = yield* Clock.currentTimeMillis
   const seen = new Set<string>()
@@ -210,7 +216,7 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const write = ([work, readAhead]: readonly [Work, ProfileReads.ReadAhead]) =>
     work._tag === "Unreadable"
       ? Effect.map(skip(work.custId, work.error.message), (o) => [o])
-      : Effect.flatMap(store.recountPlanned(work, readAhead), (recounted) =>
+      : Effect.flatMap(recounts.recountPlanned(work, readAhead), (recounted) =>
         Effect.forEach(recounted, ({ custId, result }) => outcome(custId, result)))
 
   const tally = (outcome: Outcome) => {

@@ -1,7 +1,7 @@
 /**
- * Backfill's shared promotions on DynamoDB Local: several customers' promotions (each a profile update
- * and its EliteQualified event) in one TransactWriteItems, decided on profiles read ahead
- * (`RecountBatch.plan`) and written by `ProfileStore.recountPlanned`. Each customer is counted once with
+ * SharedRecount on DynamoDB Local, backfill's shared promotions: several customers' promotions (each a
+ * profile update and its EliteQualified event) in one TransactWriteItems, decided on profiles read ahead
+ * (`RecountBatch.plan`) and written by `SharedRecount.recountPlanned`. Each customer is counted once with
  * one event; a member whose condition fails is recounted alone and counted once, the others written;
  * a customer whose applied log needs pages has them put first and shares the transaction all the same.
  */
@@ -12,10 +12,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
-import { ProfileStore, type Recounted } from "@dyna/aws/ProfileStore"
-import type { Applied } from "@dyna/aws/ProfileWrite"
-import * as TransactionStore from "@dyna/aws/TransactionStore"
-import * as DynamoLocal from "../../aws/test/support/DynamoLocal.js"
+import type { Applied } from "../src/ProfileWrite.js"
+import { ProfileStore } from "../src/ProfileStore.js"
+import { type Recounted, SharedRecount } from "../src/SharedRecount.js"
+import * as TransactionStore from "../src/TransactionStore.js"
+import * as DynamoLocal from "./support/DynamoLocal.js"
 
 let names: DynamoLocal.TableNames
 /** The commands the recounts sent, in order. */
@@ -56,10 +57,10 @@ const write = (plan: ReadonlyArray<RecountBatch.Planned>) =>
   DynamoLocal.run(
     names,
     Effect.gen(function*() {
-      const store = yield* ProfileStore
-      const done = yield* Effect.forEach(plan, (p) => store.recountPlanned(p), { concurrency: "unbounded" })
+      const recounts = yield* SharedRecount
+      const done = yield* Effect.forEach(plan, (p) => recounts.recountPlanned(p), { concurrency: "unbounded" })
       return new Map(done.flat().map((r): [string, Recounted["result"]] => [r.custId, r.result]))
-    }),
+    }).pipe(Effect.provide(SharedRecount.layerNoDeps)),
     DynamoLocal.client({ before: (command) => void sent.push(command) })
   )
 
