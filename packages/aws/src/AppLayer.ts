@@ -11,7 +11,8 @@ import { TransactionStore } from "./TransactionStore.js"
 
 /**
  * The services a batch needs, and the rows a recount reads (scripts use them too), over any `DynamoDb`
- * and `Tables` (tests give DynamoDB Local's).
+ * and `Tables` (tests give DynamoDB Local's). Not `SharedRecount`: only backfill needs it, and what is
+ * named here ships in the Lambda bundle.
  */
 export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps).pipe(
   Layer.provideMerge(TransactionStore.layerNoDeps)
