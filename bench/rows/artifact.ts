@@ -128,6 +128,17 @@ const byPackage = (contents: Bundle.Contents) =>
 const byEffectModule = (contents: Bundle.Contents) =>
   sizesBy(contents, (path) => /node_modules\/effect\/dist\/(.+)\.js$/.exec(path)?.[1])
 
+/** The Effect modules where ours has the most bytes more than `floor`, e.g. `Duration +5.3`. */
+const beyondFloor = (ours: Bundle.Contents, floor: Bundle.Contents | undefined) => {
+  const floorBytes = new Map(floor === undefined ? [] : byEffectModule(floor))
+  return byEffectModule(ours)
+    .map(([module, b]) => [module, b - (floorBytes.get(module) ?? 0)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([module, more]) => `${module} +${kb(more).toFixed(1)}`)
+    .join(", ") + " KB"
+}
+
 export const bench: Bench = async ({ endpoint, size, log }) => {
   const runs = size === "smoke" ? 2 : 15
   const dir = mkdtempSync(join(tmpdir(), "dyna-bench-artifact-"))
@@ -137,7 +148,7 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
     const dyna = await Effect.runPromise(Bundle.bundle(Bundle.handlerEntry))
     const plain = await Effect.runPromise(Bundle.bundle(plainEntry))
     const powertools = await Effect.runPromise(Bundle.bundle(powertoolsEntry))
-    const floor = await Promise.all(floorEntries.map(async ({ name, entry }) => ({ name, code: (await Effect.runPromise(Bundle.bundle(entry))).code })))
+    const floor = await Promise.all(floorEntries.map(async ({ name, entry }) => ({ name, ...(await Effect.runPromise(Bundle.bundle(entry))) })))
     if (Buffer.compare(dyna.code, artifact.code) !== 0) throw new Error("Bundle.bundle(handlerEntry) differs from Bundle.make's code")
     const files = { dyna: join(dir, "dyna.mjs"), plain: join(dir, "plain.mjs"), powertools: join(dir, "powertools.mjs") }
     writeFileSync(files.dyna, dyna.code)
@@ -270,6 +281,7 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
           byEffectModule(dyna.contents).slice(0, 10).map(([module, b]) => `${module} ${kb(b).toFixed(1)}`).join(", ") + " KB. " +
           `Effect's floor, the same way (bench/baselines/effectFloor): ` +
           floor.map(({ name, code }) => `${name} ${sizes(code)}`).join(", ") +
+          `; beyond the services floor, by module: ${beyondFloor(dyna.contents, floor.at(-1)?.contents)}` +
           `; Effect and our code add ${(gzipped(dyna.code) - gzipped(plain.code)).toFixed(0)} KB gzipped to the plain handler`
       }, 1)
     ]
