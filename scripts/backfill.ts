@@ -1,6 +1,5 @@
 import * as Backfill from "@dyna/tools/ops/Backfill"
 import * as Scan from "@dyna/tools/ops/Scan"
-import { SharedRecount } from "@dyna/aws/SharedRecount"
 import { Tables } from "@dyna/aws/Tables"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -61,8 +60,6 @@ const summary = await runScript(
     const total = yield* Scan.approximateCount(tables.transactions).pipe(Effect.orElseSucceed(() => undefined))
     const progress = Progress.make({ label: "backfill", unit: "rows", ...(total === undefined ? {} : { total }) })
     const result = yield* Backfill.run({ segments, concurrency, onRows: (n) => Effect.sync(() => progress.advance(n)) }).pipe(
-      // Backfill's shared writes are not among the handler's services the script runs on.
-      Effect.provide(SharedRecount.layerNoDeps),
       Effect.ensuring(Effect.sync(() => progress.finish()))
     )
     for (const s of result.skipped) yield* Console.error(`skipped customer ${s.custId === "" ? "(no CustID)" : s.custId}: ${s.reason}`)

@@ -2,7 +2,7 @@
  * What every script shares: flag parsing with `--help`, the local stack's configuration, and one
  * readable line (no stack trace) and exit code 1 when something fails.
  */
-import { withLogging } from "@dyna/aws/AppLayer"
+import { operations } from "@dyna/aws/AppLayer"
 import * as Caller from "@dyna/tools/Caller"
 import * as Deployment from "@dyna/aws/Deployment"
 import * as Logging from "@dyna/aws/Logging"
@@ -77,11 +77,11 @@ export const targetOf = (
 }
 
 /**
- * The services scripts run on: the live layers, configured for the target, and the `Caller` (on AWS,
+ * The services scripts run on: the tools' live layers (`AppLayer.operations`), configured for the target, and the `Caller` (on AWS,
  * STS's answer in the region resolved once for the command; locally, DynamoDB Local's stand-in).
  */
 export const scriptLayer = (options: Target.Options = { target: "local" }) =>
-  withLogging(Logging.stderr).pipe(
+  operations(Logging.stderr).pipe(
     Layer.provideMerge(options.target === "aws" ? Caller.Caller.layer : Caller.Caller.local),
     Layer.provideMerge(Target.layer(options))
   )

@@ -8,7 +8,6 @@
  */
 import { PutItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb"
-import { SharedRecount } from "@dyna/aws/SharedRecount"
 import * as Backfill from "@dyna/tools/ops/Backfill"
 import * as Effect from "effect/Effect"
 import * as FreshLocal from "../support/FreshLocal.js"
@@ -97,7 +96,7 @@ const loaded = async (endpoint: string, db: DynamoDBClient, shape: Shape, label:
 
 const backfill = (endpoint: string, names: LocalTables.Names) =>
   Effect.runPromise(
-    Backfill.run({ segments: SEGMENTS }).pipe(Effect.provide(SharedRecount.layerNoDeps), Effect.provide(LocalTables.appLayer(endpoint, names)))
+    Backfill.run({ segments: SEGMENTS }).pipe(Effect.provide(LocalTables.operationsLayer(endpoint, names)))
   )
 
 /** One table: the naive backfill, then ours, then the floor; one row of the table. */

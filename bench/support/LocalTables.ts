@@ -24,10 +24,14 @@ const configLayer = (endpoint: string, names?: Names) =>
 
 /**
  * The function's own layers (`AppLayer.withLogging`: the live services, client and table names) over
- * these tables, with logging off: what the handler and the ops scripts run on.
+ * these tables, with logging off: what the handler runs on.
  */
 export const appLayer = (endpoint: string, names: Names) =>
   AppLayer.withLogging(Logger.layer([])).pipe(Layer.provide(configLayer(endpoint, names)))
+
+/** The same for the ops (`AppLayer.operations`: the function's services and the recounts), as their scripts run. */
+export const operationsLayer = (endpoint: string, names: Names) =>
+  AppLayer.operations(Logger.layer([])).pipe(Layer.provide(configLayer(endpoint, names)))
 
 /** Runs a provisioning step against `endpoint`. */
 const provision = <A, E>(endpoint: string, step: Effect.Effect<A, E, DynamoDb>) =>

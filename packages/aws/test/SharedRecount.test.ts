@@ -60,7 +60,7 @@ const write = (plan: ReadonlyArray<RecountBatch.Planned>) =>
       const recounts = yield* SharedRecount
       const done = yield* Effect.forEach(plan, (p) => recounts.recountPlanned(p), { concurrency: "unbounded" })
       return new Map(done.flat().map((r): [string, Recounted["result"]] => [r.custId, r.result]))
-    }).pipe(Effect.provide(SharedRecount.layerNoDeps)),
+    }),
     DynamoLocal.client({ before: (command) => void sent.push(command) })
   )
 

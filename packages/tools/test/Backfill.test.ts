@@ -16,7 +16,6 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, describe, it } from "vitest"
 import * as Deployment from "@dyna/aws/Deployment"
-import { SharedRecount } from "@dyna/aws/SharedRecount"
 import * as Runner from "../src/local/Runner.js"
 import * as Backfill from "../src/ops/Backfill.js"
 import { ensureStream, ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "../src/provision/TableSteps.js"
@@ -145,7 +144,7 @@ const settled = async (names: DynamoLocal.TableNames, expected: ReadonlyMap<stri
 }
 
 const backfill = (names: DynamoLocal.TableNames, options: Backfill.Options = {}, sdk?: DynamoDBClient) =>
-  DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 16, ...options }).pipe(Effect.provide(SharedRecount.layerNoDeps)), sdk)
+  DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 16, ...options }), sdk)
 
 
 /** The local runner with the real handler, in this process, until `stop`; the handler's logs tell what it counted. */
@@ -239,7 +238,6 @@ describe("Backfill on DynamoDB Local", () => {
     const watched = DynamoLocal.client({ after: (command) => void (isWrite(command) && ++writes === 30 && halfway()) })
     const fiber = Effect.runFork(
       Backfill.run({ segments: 4, concurrency: 16 }).pipe(
-        Effect.provide(SharedRecount.layerNoDeps),
         Effect.provide(DynamoLocal.servicesLayer(names, watched))
       )
     )

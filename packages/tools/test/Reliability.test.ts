@@ -54,7 +54,6 @@ import * as Runner from "../src/local/Runner.js"
 import * as RunnerProgress from "../src/local/RunnerProgress.js"
 import * as Backfill from "../src/ops/Backfill.js"
 import { Quarantine, type Rejected } from "@dyna/aws/Quarantine"
-import { SharedRecount } from "@dyna/aws/SharedRecount"
 import * as DynamoLocal from "../../aws/test/support/DynamoLocal.js"
 import * as LocalStreams from "./support/LocalStreams.js"
 import * as Malformed from "../../aws/test/support/malformed.js"
@@ -450,7 +449,7 @@ describe.concurrent("reliability", () => {
       for (let attempt = 1; ; attempt++) {
         const client = faultyClient()
         try {
-          return await DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 8 }).pipe(Effect.provide(SharedRecount.layerNoDeps)), client)
+          return await DynamoLocal.run(names, Backfill.run({ segments: 4, concurrency: 8 }), client)
         } catch (error) {
           if (attempt === 3 || !/\((Transient|Unreachable)\)/.test(String(error))) throw error
           backfillReruns++

@@ -14,7 +14,7 @@ import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
 import { afterAll, assert, beforeAll, inject } from "vitest"
-import { services } from "../../src/AppLayer.js"
+import { operationsNoDeps, services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import * as Handler from "../../src/Handler.js"
 import * as Metrics from "../../src/Metrics.js"
@@ -111,12 +111,16 @@ export const freshTables = async (): Promise<TableNames> => {
 /** Log lines a handler wrote, as structured objects. */
 export type LogLine = { readonly level: string; readonly message: unknown; readonly annotations: Record<string, unknown> }
 
-/** The live services over the given tables and client. */
-export const servicesLayer = (names: TableNames, sdk: DynamoDBClient = client(), logs: Array<LogLine> = []) =>
-  services.pipe(
+/** The given services over the given tables and client, their logs kept in `logs`. */
+const over = <A, E, R>(layer: Layer.Layer<A, E, R>, names: TableNames, sdk: DynamoDBClient, logs: Array<LogLine>) =>
+  layer.pipe(
     Layer.provideMerge(baseLayer(names, sdk)),
     Layer.provideMerge(Logger.layer([Logger.map(Logger.formatStructured, (line) => void logs.push(line))]))
   )
+
+/** The live services the tools run on (`AppLayer.operationsNoDeps`) over the given tables and client. */
+export const servicesLayer = (names: TableNames, sdk: DynamoDBClient = client(), logs: Array<LogLine> = []) =>
+  over(operationsNoDeps(), names, sdk, logs)
 
 /**
  * A console that keeps what `Console.log` prints (the EMF lines; the logger writes elsewhere in tests)
@@ -142,7 +146,8 @@ export const handler = (names: TableNames, options: { readonly faults?: Faults }
     }
   }
   const printed: Array<string> = []
-  const made = Handler.make(Layer.merge(servicesLayer(names, client(recorded), logs), printing(printed)))
+  // The handler's own services, as its AppLayer has them: nothing the tools add.
+  const made = Handler.make(Layer.merge(over(services, names, client(recorded), logs), printing(printed)))
   /** The counts of each invocation's "batch processed" line, oldest first. */
   const summaries = () => logs.filter((l) => l.message === "batch processed").map((l) => l.annotations)
   /** Each invocation's EMF line, read back, oldest first. */

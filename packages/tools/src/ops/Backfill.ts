@@ -24,7 +24,7 @@
  * (DynamoDB serves few transactions a second, and charges the same units either way); any other
  * customer is one conditional UpdateItem, as before. A cancelled shared transaction writes nothing, and
  * the customers it names are recounted alone. `SharedRecount` writes a batch so; the Lambda handler never
- * does, so its layer is not in the handler's AppLayer: whoever runs backfill provides it.
+ * does, so it is among the tools' services (`AppLayer.operations`), not in the handler's AppLayer.
  */
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as RecountBatch from "@dyna/core/RecountBatch"
@@ -143,8 +143,8 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  * missing, the Scan throttled past its retries) fails the run: what it wrote stays exact, and a rerun
  * finishes the job.
  *
- * Runs on the handler's services (`ProfileStore` reads the profiles ahead) and `SharedRecount`, which
- * writes them: give it `SharedRecount.layerNoDeps` over the same client, as `scripts/backfill.ts` does.
+ * Runs on the tools' services (`AppLayer.operations`, as every script does): `ProfileStore` reads the
+ * profiles ahead and `SharedRecount` writes them.
  */
 export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const tables = yield* Tables
