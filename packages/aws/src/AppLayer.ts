@@ -7,24 +7,21 @@ import { DynamoDb } from "./DynamoDb.js"
 import * as Logging from "./Logging.js"
 import { ProfileStore } from "./ProfileStore.js"
 import { Quarantine } from "./Quarantine.js"
-import { SharedRecount } from "./SharedRecount.js"
+import { Recount } from "./Recount.js"
 import { Tables } from "./Tables.js"
 import { TransactionStore } from "./TransactionStore.js"
 
-/**
- * The services a batch needs, and the rows a recount reads (scripts use them too), over any `DynamoDb`
- * and `Tables` (tests give DynamoDB Local's).
- */
-export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps).pipe(
-  Layer.provideMerge(TransactionStore.layerNoDeps)
-)
+/** The services a batch needs, over any `DynamoDb` and `Tables` (tests give DynamoDB Local's). */
+export const services = Layer.mergeAll(ProfileStore.layerNoDeps, Quarantine.layerNoDeps)
 
 /**
- * What the tools run on: the batch's services and `SharedRecount`, over any `DynamoDb` and `Tables`. A
- * function, not a layer: the handler never calls it, so esbuild leaves what only it names out of the
- * Lambda bundle (a layer built at the top of this module would ship, called or not).
+ * What the tools run on: the batch's services, the recounts (`Recount`) and the rows they read
+ * (`TransactionStore`), over any `DynamoDb` and `Tables`. A function, not a layer: the handler never
+ * calls it, so esbuild leaves what only it names out of the Lambda bundle (a layer built at the top of
+ * this module would ship, called or not).
  */
-export const operationsNoDeps = () => SharedRecount.layerNoDeps.pipe(Layer.provideMerge(services))
+export const operationsNoDeps = () =>
+  Layer.mergeAll(services, Recount.layerNoDeps).pipe(Layer.provideMerge(TransactionStore.layerNoDeps))
 
 /** The given services over the client and table names from the environment (scripts use those too), and a logger. */
 const live = <A, E, R, E2>(layer: Layer.Layer<A, E, R>, logging: Layer.Layer<never, E2>) =>

@@ -102,7 +102,7 @@ export const stepOver = (avoid: ProfileUpdate.Avoid, taken: KeyTaken): ProfileUp
     ? { ...avoid, version: Math.max(avoid.version ?? 0, Number(taken.key)) }
     : { ...avoid, base: maxText(avoid.base, AppliedPages.baseOf(taken.key)) }
 
-/** The conditional write as `ProfileStore` and `SharedRecount` build on it: pages, a promotion's transaction items, `settle`. */
+/** The conditional write as `ProfileStore` and `Recount` build on it: pages, a promotion's transaction items, `settle`. */
 export interface ProfileWrite {
   /** Puts an update's new pages (before the write that refers to them), and says the write units they took. */
   readonly putPages: (update: ProfileUpdate.ProfileUpdate) => Effect.Effect<number, DynamoDbError | KeyTaken>

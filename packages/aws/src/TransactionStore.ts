@@ -1,5 +1,5 @@
 /**
- * Reading CustTransactions rows as the handler's recount needs them: every row of one customer, strongly
+ * Reading CustTransactions rows as a recount needs them: every row of one customer, strongly
  * consistent, each checked by the same schema the stream images are; an unreadable row is named.
  */
 import { type AttributeValue, QueryCommand } from "@aws-sdk/client-dynamodb"
@@ -34,7 +34,7 @@ export const fromItem = (item: Record<string, AttributeValue>) =>
     )
   )
 
-/** Reads CustTransactions rows: what `ProfileStore.recount`, reconcile and replay count a customer's total from. */
+/** Reads CustTransactions rows: what `Recount.recount`, reconcile and replay count a customer's total from. */
 export class TransactionStore extends Context.Service<TransactionStore, {
   /**
    * Every row of one customer, read strongly consistent: a recount conditioned on the profile it read
@@ -42,7 +42,7 @@ export class TransactionStore extends Context.Service<TransactionStore, {
    */
   readonly ofCustomer: (custId: string) => Effect.Effect<ReadonlyArray<Transaction.Transaction>, DynamoDbError | UnreadableRow>
 }>()("dyna-elite/aws/TransactionStore") {
-  /** Over whatever `DynamoDb` and `Tables` it is given: the handler's AppLayer wires them once, tests give DynamoDB Local's. */
+  /** Over whatever `DynamoDb` and `Tables` it is given: the tools' `AppLayer.operations` wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
     TransactionStore,
     Effect.gen(function*() {

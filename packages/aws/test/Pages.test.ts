@@ -53,7 +53,7 @@ describe("Pages", () => {
     assert.deepStrictEqual(items.map((i) => i.TnNum?.N), ["1", "2", "3", "4", "5", "6"])
   })
 
-  it("reads every row of a customer through TransactionStore, as the live services provide it", async () => {
+  it("reads every row of a customer through TransactionStore, as the tools' live services provide it", async () => {
     const rows = await DynamoLocal.run(names, Effect.gen(function*() {
       return yield* (yield* TransactionStore).ofCustomer("p-7")
     }))

@@ -2,10 +2,10 @@
  * Backfill: counts the CustTransactions rows the stream never delivered (written before it existed),
  * once, beside the running stream. A strongly consistent parallel Scan hands over each customer's rows
  * together (`CustomerScan`); each customer is recounted from them, as soon as the Scan is past them,
- * through `ProfileStore.recountScanned`: the handler's own conditional write, not a second path.
+ * through `Recount.recountScanned`: the handler's own conditional write, not a second path.
  *
  * Why recounting from the Scan is exact beside the stream (without Querying the rows again after the
- * profile is read, as `ProfileStore.recount` does): a Scan page read with ConsistentRead holds every
+ * profile is read, as `Recount.recount` does): a Scan page read with ConsistentRead holds every
  * row of its key range that existed when it was read, and one CustID's rows are contiguous within a
  * segment, so a customer's run, once another customer follows it or the segment ends, holds every row
  * the customer had at T, when its first page was read. The profile is read after the run (the read-ahead
@@ -23,8 +23,8 @@
  * with up to 49 other customers' promotions, each conditioned on its own version, instead of a transaction each
  * (DynamoDB serves few transactions a second, and charges the same units either way); any other
  * customer is one conditional UpdateItem, as before. A cancelled shared transaction writes nothing, and
- * the customers it names are recounted alone. `SharedRecount` writes a batch so; the Lambda handler never
- * does, so it is among the tools' services (`AppLayer.operations`), not in the handler's AppLayer.
+ * the customers it names are recounted alone. `Recount.recountPlanned` writes a batch so; the Lambda handler
+ * never recounts, so `Recount` is among the tools' services (`AppLayer.operations`), not in the handler's AppLayer.
  */
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as RecountBatch from "@dyna/core/RecountBatch"
@@ -39,7 +39,7 @@ import * as Stream from "effect/Stream"
 import type * as Pages from "@dyna/aws/Pages"
 import type * as ProfileReads from "@dyna/aws/ProfileReads"
 import { ProfileStore } from "@dyna/aws/ProfileStore"
-import { type Recounted, SharedRecount } from "@dyna/aws/SharedRecount"
+import { Recount, type Recounted } from "@dyna/aws/Recount"
 import { Tables } from "@dyna/aws/Tables"
 import * as TransactionStore from "@dyna/aws/TransactionStore"
 import * as CustomerScan from "./CustomerScan.js"
@@ -144,12 +144,12 @@ const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custI
  * finishes the job.
  *
  * Runs on the tools' services (`AppLayer.operations`, as every script does): `ProfileStore` reads the
- * profiles ahead and `SharedRecount` writes them.
+ * profiles ahead and `Recount` writes them.
  */
 export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
   const tables = yield* Tables
   const store = yield* ProfileStore
-  const recounts = yield* SharedRecount
+  const recounts = yield* Recount
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY))
   const startedAt = yield* Clock.currentTimeMillis
   const seen = new Set<string>()

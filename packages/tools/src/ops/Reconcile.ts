@@ -1,7 +1,7 @@
 /**
  * Reconcile: recomputes every customer's total from CustTransactions (the source of truth), compares it
  * with CustProfile, status included, and with `repair` sets each drifted profile right through
- * `ProfileStore.recount`, the handler's own conditional write, so it is safe while the stream runs.
+ * `Recount.recount`, the handler's own conditional write, so it is safe while the stream runs.
  *
  * Two phases. Parallel Scans of both tables sum each customer's rows and read each profile; they are
  * not one snapshot while the stream runs (a row inserted but not yet delivered looks like drift), so
@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { ProfileStore } from "@dyna/aws/ProfileStore"
+import { Recount } from "@dyna/aws/Recount"
 import { Tables } from "@dyna/aws/Tables"
 import { TransactionStore } from "@dyna/aws/TransactionStore"
 import * as Transactions from "../Transactions.js"
@@ -37,7 +38,7 @@ export const DEFAULT_CHECKS = 3
 export const DEFAULT_CONCURRENCY = 16
 
 export interface Options {
-  /** Sets each drifted profile right (`ProfileStore.recount`), then checks it again. */
+  /** Sets each drifted profile right (`Recount.recount`), then checks it again. */
   readonly repair?: boolean | undefined
   /** Only this customer: no Scan, the same precise checks (and repair). */
   readonly customer?: CustomerId | undefined
@@ -125,6 +126,7 @@ interface Scanned {
  */
 export const run = Effect.fn("Reconcile.run")(function*(options: Options = {}) {
   const store = yield* ProfileStore
+  const recounts = yield* Recount
   const transactions = yield* TransactionStore
   const tables = yield* Tables
   const startedAt = yield* Clock.currentTimeMillis
@@ -166,7 +168,7 @@ export const run = Effect.fn("Reconcile.run")(function*(options: Options = {}) {
 
   /** Recounts one customer; the reason when it cannot. */
   const recount = (custId: CustomerId) =>
-    store.recount(custId).pipe(
+    recounts.recount(custId).pipe(
       Effect.as<string | undefined>(undefined),
       Effect.catchTags({
         UnreadableRow: (e) => Effect.succeed(e.message),

@@ -2,7 +2,7 @@
  * Replay: brings back the records Lambda gave up on (the on-failure destination) and those set aside
  * in the quarantine. Each record names a CustTransactions row; the row is read as it is now, and if it
  * can be counted its customer is recounted: the total becomes the sum of the customer's rows, through
- * `ProfileStore.recount`, the handler's own conditional write. A record whose row still cannot be
+ * `Recount.recount`, the handler's own conditional write. A record whose row still cannot be
  * counted stays in (or goes into) the quarantine with the reason; a replayed one leaves it.
  *
  * Why a recount and not `ProfileStore.apply`: apply counts a transaction unless its key is in the
@@ -32,6 +32,7 @@ import * as LocalConfig from "../local/LocalConfig.js"
 import * as OnFailure from "../local/OnFailure.js"
 import { ProfileStore } from "@dyna/aws/ProfileStore"
 import { Quarantine, type Rejection } from "@dyna/aws/Quarantine"
+import { Recount } from "@dyna/aws/Recount"
 import * as Retry from "@dyna/aws/Retry"
 import { Tables } from "@dyna/aws/Tables"
 import { TransactionStore } from "@dyna/aws/TransactionStore"
@@ -155,6 +156,7 @@ export const run = Effect.fn("Replay.run")(function*<E, R>(options: Options<E, R
   const tables = yield* Tables
   const store = yield* ProfileStore
   const quarantine = yield* Quarantine
+  const recounts = yield* Recount
   const transactions = yield* TransactionStore
 
   // Gather everything first: a source that cannot be read stops the run before any write.
@@ -197,7 +199,7 @@ export const run = Effect.fn("Replay.run")(function*<E, R>(options: Options<E, R
         return ProfileUpdate.recount(id, current, rows, Math.floor((yield* Clock.currentTimeMillis) / 1000))
       })
       // What it wrote is the same kind of update; its write counts are the handler's metrics, not replay's.
-      : store.recount(id).pipe(Effect.map((u): ProfileUpdate.ProfileUpdate => u))
+      : recounts.recount(id).pipe(Effect.map((u): ProfileUpdate.ProfileUpdate => u))
     return update.pipe(
       Effect.map((u): readonly [string, Result.Result<Customer, Outcome>] => [custId, Result.succeed({
         custId,

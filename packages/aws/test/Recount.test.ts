@@ -1,11 +1,14 @@
 /**
- * SharedRecount on DynamoDB Local, backfill's shared promotions: several customers' promotions (each a
- * profile update and its EliteQualified event) in one TransactWriteItems, decided on profiles read ahead
- * (`RecountBatch.plan`) and written by `SharedRecount.recountPlanned`. Each customer is counted once with
+ * Recount on DynamoDB Local: a customer's total set from their rows (`recount`), or from the rows a scan
+ * read (`recountScanned`), and never counted again by the stream; and backfill's shared promotions:
+ * several customers' promotions (each a profile update and its EliteQualified event) in one
+ * TransactWriteItems, decided on profiles read ahead (`RecountBatch.plan`) and written by
+ * `Recount.recountPlanned`. Each customer is counted once with
  * one event; a member whose condition fails is recounted alone and counted once, the others written;
  * a customer whose applied log needs pages has them put first and shares the transaction all the same.
  */
 import * as AppliedPages from "@dyna/core/AppliedPages"
+import * as Events from "@dyna/core/Events"
 import * as RecountBatch from "@dyna/core/RecountBatch"
 import type { CustomerId, Transaction } from "@dyna/core/Transaction"
 import * as Clock from "effect/Clock"
@@ -14,7 +17,7 @@ import * as Result from "effect/Result"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
 import type { Applied } from "../src/ProfileWrite.js"
 import { ProfileStore } from "../src/ProfileStore.js"
-import { type Recounted, SharedRecount } from "../src/SharedRecount.js"
+import { Recount, type Recounted } from "../src/Recount.js"
 import * as TransactionStore from "../src/TransactionStore.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 
@@ -37,12 +40,128 @@ const streamHandler = () => {
   return h
 }
 
-/** Rows written to CustTransactions, and read back as the Scan hands them over. */
-const scanned = async (custId: string, rows: ReadonlyArray<readonly [number, number]>): Promise<RecountBatch.Scanned> => {
+/** Rows written to CustTransactions, and read back as the Scan hands them over (as the recount reads rows). */
+const scannedRows = async (custId: string, rows: ReadonlyArray<readonly [number, number]>): Promise<ReadonlyArray<Transaction>> => {
   const items = rows.map(([n, v]) => ({ CustID: { S: custId }, TnNum: { N: String(n) }, TnValue: { N: String(v) } }))
   for (const item of items) await DynamoLocal.putItem(names.transactions, item)
-  return { custId: custId as CustomerId, rows: items.map((item): Transaction => Result.getOrThrow(TransactionStore.fromItem(item))) }
+  return items.map((item): Transaction => Result.getOrThrow(TransactionStore.fromItem(item)))
 }
+
+/** The same, as one customer of the Scan. */
+const scanned = async (custId: string, rows: ReadonlyArray<readonly [number, number]>): Promise<RecountBatch.Scanned> => ({
+  custId: custId as CustomerId,
+  rows: await scannedRows(custId, rows)
+})
+
+const row = (custId: string, tnNum: number | string, tnValue: number | string) =>
+  DynamoLocal.putItem(names.transactions, { CustID: { S: custId }, TnNum: { N: String(tnNum) }, TnValue: { N: String(tnValue) } })
+
+const recount = (custId: string) =>
+  DynamoLocal.run(names, Effect.gen(function*() {
+    return yield* (yield* Recount).recount(custId as CustomerId)
+  }))
+
+describe("Recount.recount on DynamoDB Local", () => {
+  it("sets a Jam profile's total from its rows, keeps its other attributes, promotes once, and then changes nothing", async () => {
+    await DynamoLocal.putItem(names.profiles, {
+      CustID: { S: "jam-1" },
+      TotalTnValue: { N: "100" },
+      CustStatus: { S: "Normal" },
+      Email: { S: "jam@example.com" }
+    })
+    for (const [n, v] of [[1, 400], [2, 500], [3, 300]] as const) await row("jam-1", n, v)
+    const first = await recount("jam-1")
+    assert.strictEqual(first.applied.length, 3)
+    assert.strictEqual(first.promotion?.tnNum, "3")
+    const profile = await DynamoLocal.profileRow(names, "jam-1")
+    assert.deepInclude(profile, { TotalTnValue: 1200, CustStatus: "Elite", Email: "jam@example.com", ProfileVersion: 1 })
+    assert.strictEqual(profile?.EliteSince, first.promotion?.qualifiedAt)
+    const again = await recount("jam-1")
+    assert.strictEqual(again.applied.length, 0)
+    assert.strictEqual(again.duplicates.length, 3)
+    assert.deepInclude(await DynamoLocal.profileRow(names, "jam-1"), { ProfileVersion: 1 })
+    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+  })
+
+  it("leaves nothing for the stream to count twice: a row it recounted is a duplicate when the stream delivers it", async () => {
+    await row("late", 1, 700)
+    await row("late", 2, 400)
+    await recount("late")
+    const live = DynamoLocal.handler(names)
+    try {
+      const response = await live.handler(Events.batch(DynamoLocal.inserts("late", [[2, 400], [3, 50]])))
+      assert.deepStrictEqual(response, { batchItemFailures: [] })
+      assert.deepInclude(live.summaries().at(-1), { applied: 1, duplicates: 1 })
+    } finally {
+      await live.dispose()
+    }
+    assert.deepInclude(await DynamoLocal.profileRow(names, "late"), { TotalTnValue: 1150 })
+    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+  })
+
+  it("fails naming the row and the field when a row cannot be counted, and writes nothing", async () => {
+    await row("broken", 1, 10)
+    await DynamoLocal.putItem(names.transactions, { CustID: { S: "broken" }, TnNum: { N: "2" }, TnValue: { S: "ten" } })
+    const error = await recount("broken").then(() => undefined, (e: unknown) => e)
+    assert.instanceOf(error, Error)
+    assert.match((error as Error).message, /CustTransactions row broken\/2 cannot be counted: TnValue\.N /)
+    assert.isUndefined(await DynamoLocal.profileRow(names, "broken"))
+  })
+
+  it("recounts a customer with more rows than a profile item could log, and the stream then counts none of them again", async () => {
+    const rows = Array.from({ length: 32_000 }, (_, i) => ({ custId: "many", tnNum: 2_000_000_000 + i * 3, tnValue: 1 + (i % 5) }))
+    const sdk = DynamoLocal.client()
+    for (let i = 0; i < rows.length; i += 25) await DynamoLocal.putRows(sdk, names.transactions, rows.slice(i, i + 25))
+    sdk.destroy()
+    const total = rows.reduce((sum, r) => sum + r.tnValue, 0)
+    const first = await recount("many")
+    assert.strictEqual(first.applied.length, rows.length)
+    assert.deepInclude(await DynamoLocal.profileRow(names, "many"), { TotalTnValue: total, CustStatus: "Elite" })
+    const live = DynamoLocal.handler(names)
+    try {
+      const redelivered = DynamoLocal.inserts("many", rows.slice(15_000, 15_100).map((r) => [r.tnNum, r.tnValue] as const))
+      assert.deepStrictEqual(await live.handler(Events.batch(redelivered)), { batchItemFailures: [] })
+      assert.deepInclude(live.summaries().at(-1), { applied: 0, duplicates: 100 })
+    } finally {
+      await live.dispose()
+    }
+    const again = await recount("many")
+    assert.deepInclude(again, { applied: [] })
+    assert.strictEqual(again.duplicates.length, rows.length)
+    assert.deepInclude(await DynamoLocal.profileRow(names, "many"), { TotalTnValue: total })
+  }, 300_000)
+})
+
+const recountScanned = (custId: string, scanned: ReadonlyArray<Transaction>) =>
+  DynamoLocal.run(names, Effect.gen(function*() {
+    return yield* (yield* Recount).recountScanned(custId as CustomerId, scanned)
+  }))
+
+describe("Recount.recountScanned on DynamoDB Local", () => {
+  it("recounts from the scanned rows when they hold every row the profile's log knows", async () => {
+    const rows = await scannedRows("covered", [[1, 300], [2, 400]])
+    // The stream counted a scanned row before the profile read: in the log, and among the scanned.
+    await DynamoLocal.deliver(streamHandler(), DynamoLocal.inserts("covered", [[2, 400]]))
+    // A row written after the scan, not yet counted: in neither, so the stream counts it when it comes.
+    await row("covered", 3, 500)
+    const update = await recountScanned("covered", rows)
+    assert.deepStrictEqual([update.applied.length, update.duplicates.length], [1, 1])
+    assert.deepInclude(await DynamoLocal.profileRow(names, "covered"), { TotalTnValue: 700 })
+    await DynamoLocal.deliver(streamHandler(), DynamoLocal.inserts("covered", [[2, 400], [3, 500]]))
+    assert.deepInclude(await DynamoLocal.profileRow(names, "covered"), { TotalTnValue: 1200, CustStatus: "Elite" })
+    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+  })
+
+  it("Queries the rows instead when the stream counted one the scan never saw, so the total keeps it", async () => {
+    const rows = await scannedRows("window", [[1, 300], [2, 400]])
+    // Written after the scan read the customer, and counted by the stream before the profile is read.
+    await row("window", 3, 500)
+    await DynamoLocal.deliver(streamHandler(), DynamoLocal.inserts("window", [[3, 500]]))
+    const update = await recountScanned("window", rows)
+    assert.deepStrictEqual([update.applied.length, update.duplicates.length], [2, 1])
+    assert.deepInclude(await DynamoLocal.profileRow(names, "window"), { TotalTnValue: 1200, CustStatus: "Elite" })
+  })
+})
 
 /** Reads the customers' profiles ahead and plans their writes, as Backfill does for a batch. */
 const planned = (customers: ReadonlyArray<RecountBatch.Scanned>) =>
@@ -57,7 +176,7 @@ const write = (plan: ReadonlyArray<RecountBatch.Planned>) =>
   DynamoLocal.run(
     names,
     Effect.gen(function*() {
-      const recounts = yield* SharedRecount
+      const recounts = yield* Recount
       const done = yield* Effect.forEach(plan, (p) => recounts.recountPlanned(p), { concurrency: "unbounded" })
       return new Map(done.flat().map((r): [string, Recounted["result"]] => [r.custId, r.result]))
     }),

@@ -1,6 +1,7 @@
 /**
- * Backfill's writes of a recount batch (`RecountBatch.plan`): up to 50 customers' promotions share one
- * TransactWriteItems, each conditioned on its own version. Only backfill writes so: not in the handler's AppLayer.
+ * Recounts: a customer's total set to the sum of their CustTransactions rows, through the handler's own
+ * conditional write; and backfill's recount batches, up to 50 customers' promotions in one
+ * TransactWriteItems. What repair, replay and backfill do, never the stream: not in the handler's AppLayer.
  */
 import { TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb"
 import type * as RecountBatch from "@dyna/core/RecountBatch"
@@ -30,29 +31,66 @@ const ALONE_CONCURRENCY = 4
 /** Members whose pages are put at once before their shared transaction: as many as backfill has writes in flight. */
 const PAGING_CONCURRENCY = 16
 
-/** Writes a recount batch: promotions together, the others alone, through the handler's own conditional write (`ProfileWrite`). */
-export class SharedRecount extends Context.Service<SharedRecount, {
+/**
+ * Recounts customers through the handler's own conditional write (`ProfileWrite`, on `ProfileVersion`),
+ * from the rows `TransactionStore` reads or a scan read: one customer, or a recount batch's promotions together.
+ */
+export class Recount extends Context.Service<Recount, {
+  /**
+   * Sets the customer's total to the sum of their CustTransactions rows, through the same conditional
+   * write: what backfill and repair do (see `ProfileUpdate.recount`).
+   */
+  readonly recount: (
+    custId: CustomerId,
+    readAhead?: ProfileReads.ReadAhead
+  ) => Effect.Effect<ProfileWrite.Applied, ProfileWrite.ApplyError | UnreadableRow>
+  /**
+   * `recount` from rows the caller read already: `scanned` must be every row the customer had when a
+   * strongly consistent read began, before the profile is read (a consistent Scan's pages that hold all
+   * of the customer's rows, as backfill reads them). Used as they are when the profile read after them
+   * has no applied pages and every key in its log is among them; otherwise Queried as `recount` does.
+   *
+   * Exact: every row the stream counted before the profile read is then in `scanned` (written before
+   * the scan began; or counted since, so in the log, so among them), and a row written since the scan
+   * began that the stream has not counted is in neither, so the stream counts it when it comes. The
+   * write is conditioned on the version read, as `recount`'s is.
+   */
+  readonly recountScanned: (
+    custId: CustomerId,
+    scanned: ReadonlyArray<Transaction>,
+    readAhead?: ProfileReads.ReadAhead
+  ) => Effect.Effect<ProfileWrite.Applied, ProfileWrite.ApplyError | UnreadableRow>
   /**
    * Writes one of `RecountBatch.plan`'s writes, decided from scanned rows on profiles read ahead, and
-   * says each customer's outcome (never fails as a whole). A customer alone is `ProfileStore.recountScanned`
+   * says each customer's outcome (never fails as a whole). A customer alone is `recountScanned`
    * (or, without rows, `recount`), its first attempt the decided update. A shared transaction writes every
    * member's profile update and event, each conditioned on the version its decision read, once the
    * members' new pages are put (a member whose page key is taken goes alone, past it); when
    * DynamoDB cancels it, nothing is written, and its `CancellationReasons` name the members at fault:
-   * each of those is recounted alone (read again, decide, write, as `ProfileStore.recountScanned` does), and the
+   * each of those is recounted alone (read again, decide, write, as `recountScanned` does), and the
    * others are written again as a smaller transaction. Write units of a shared transaction are split
    * evenly among its members (each wrote the same two items); each adds its own pages' units.
    */
   readonly recountPlanned: (planned: RecountBatch.Planned, readAhead?: ProfileReads.ReadAhead) => Effect.Effect<ReadonlyArray<Recounted>>
-}>()("dyna-elite/aws/SharedRecount") {
-  /** Over whatever `DynamoDb`, `Tables` and `TransactionStore` it is given: backfill's script wires them once, tests give DynamoDB Local's. */
+}>()("dyna-elite/aws/Recount") {
+  /** Over whatever `DynamoDb`, `Tables` and `TransactionStore` it is given: the tools' `AppLayer.operations` wires them once, tests give DynamoDB Local's. */
   static readonly layerNoDeps = Layer.effect(
-    SharedRecount,
+    Recount,
     Effect.gen(function*() {
       const db = yield* DynamoDb
       const reads = yield* ProfileReads.make
       const writes = yield* ProfileWrite.make(reads)
-      const recount = yield* ProfileRecount.make(reads, writes)
+      const recountOne = yield* ProfileRecount.make(reads, writes)
+
+      const recount = Effect.fnUntraced(function*(custId: CustomerId, readAhead?: ProfileReads.ReadAhead) {
+        return yield* recountOne(custId, undefined, readAhead?.get(custId))
+      })
+
+      const recountScanned = Effect.fnUntraced(
+        function*(custId: CustomerId, scanned: ReadonlyArray<Transaction>, readAhead?: ProfileReads.ReadAhead) {
+          return yield* recountOne(custId, scanned, readAhead?.get(custId))
+        }
+      )
 
       /** A customer recounted alone, its outcome kept rather than failed. */
       const recountAlone = (
@@ -61,7 +99,7 @@ export class SharedRecount extends Context.Service<SharedRecount, {
         first: ProfileReads.Read | undefined,
         start: ProfileWrite.Start
       ) =>
-        recount(custId, rows, first, start).pipe(
+        recountOne(custId, rows, first, start).pipe(
           Effect.result,
           Effect.map((result): Recounted => ({ custId, result }))
         )
@@ -170,12 +208,12 @@ export class SharedRecount extends Context.Service<SharedRecount, {
           ? Effect.map(recountAlone(planned.custId, planned.rows, readAhead?.get(planned.custId), {}), (r) => [r])
           : Effect.map(recountAlone(planned.custId, planned.rows, undefined, { decided: planned.update }), (r) => [r])
 
-      return SharedRecount.of({ recountPlanned })
+      return Recount.of({ recount, recountScanned, recountPlanned })
     })
   )
 
   /** Complete from configuration, for a script or test that wants this one service alone. */
-  static readonly layer = SharedRecount.layerNoDeps.pipe(
+  static readonly layer = Recount.layerNoDeps.pipe(
     Layer.provide(TransactionStore.layerNoDeps),
     Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer))
   )
