@@ -52,6 +52,6 @@ export class ProfileStore extends Context.Service<ProfileStore, {
     })
   )
 
-  /** Complete from configuration, for a script or test that wants this one service alone. */
+  /** Complete, its client and table names from the environment, for a script or test that wants this one service alone. */
   static readonly layer = ProfileStore.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
 }

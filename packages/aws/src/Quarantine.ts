@@ -277,6 +277,6 @@ export class Quarantine extends Context.Service<Quarantine, {
     })
   )
 
-  /** Complete from configuration, for a script or test that wants this one service alone. */
+  /** Complete, its client and table names from the environment, for a script or test that wants this one service alone. */
   static readonly layer = Quarantine.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
 }

@@ -212,7 +212,7 @@ export class Recount extends Context.Service<Recount, {
     })
   )
 
-  /** Complete from configuration, for a script or test that wants this one service alone. */
+  /** Complete, its client and table names from the environment, for a script or test that wants this one service alone. */
   static readonly layer = Recount.layerNoDeps.pipe(
     Layer.provide(TransactionStore.layerNoDeps),
     Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer))

@@ -1,5 +1,5 @@
 /**
- * The table names, from configuration, defaulting to the Jam's: the one place that writes those names
+ * The table names, from the environment, defaulting to the Jam's: the one place that writes those names
  * and the variables they are read from (`Deployment.names` and the tools derive theirs from here).
  */
 import * as Context from "effect/Context"

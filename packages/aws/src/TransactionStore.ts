@@ -68,6 +68,6 @@ export class TransactionStore extends Context.Service<TransactionStore, {
     })
   )
 
-  /** Complete from configuration, for a script or test that wants this one service alone. */
+  /** Complete, its client and table names from the environment, for a script or test that wants this one service alone. */
   static readonly layer = TransactionStore.layerNoDeps.pipe(Layer.provide(Layer.mergeAll(DynamoDb.layer, Tables.layer)))
 }
