@@ -5,30 +5,18 @@
  */
 import { ConditionalCheckFailedException, ProvisionedThroughputExceededException } from "@aws-sdk/client-dynamodb"
 import * as Events from "@dyna/core/Events"
-import { afterEach, assert, beforeEach, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 
-let names: DynamoLocal.TableNames
-const disposers: Array<() => Promise<void>> = []
-beforeEach(async () => {
-  names = await DynamoLocal.freshTables()
-})
-afterEach(async () => {
-  await Promise.all(disposers.splice(0).map((dispose) => dispose()))
-})
-
-const handlerWith = (faults: DynamoLocal.Faults = {}) => {
-  const h = DynamoLocal.handler(names, { faults })
-  disposers.push(h.dispose)
-  return h
-}
+const fresh = DynamoLocal.perTest()
+const { handlerWith } = fresh
 
 const { deliver } = DynamoLocal
 
 const throttled = () =>
   new ProvisionedThroughputExceededException({ message: "Rate of requests exceeds the allowed throughput", $metadata: {} })
 
-const total = async (custId: string) => (await DynamoLocal.profileRow(names, custId))?.TotalTnValue
+const total = async (custId: string) => (await DynamoLocal.profileRow(fresh.names, custId))?.TotalTnValue
 
 describe("a batch under faults", () => {
   it("two handlers racing on one customer count every transaction once", async () => {
@@ -53,7 +41,7 @@ describe("a batch under faults", () => {
     }
     assert.strictEqual(await total("racer"), rounds * 10 * (40 * 41) / 2)
     assert.isAbove(lostRaces, 0, "the handlers never actually raced")
-    const row = await DynamoLocal.profileRow(names, "racer")
+    const row = await DynamoLocal.profileRow(fresh.names, "racer")
     assert.strictEqual(row?.CustStatus, "Elite")
   })
 
@@ -84,11 +72,11 @@ describe("a batch under faults", () => {
       before: (command) => void calls.push(command),
       answer: (command, output) => {
         if (command !== "BatchGetItemCommand") return output
-        const items = (output.Responses as Record<string, Array<Record<string, unknown>>>)[names.profiles] ?? []
+        const items = (output.Responses as Record<string, Array<Record<string, unknown>>>)[fresh.names.profiles] ?? []
         return {
           ...output,
-          Responses: { [names.profiles]: items.filter((_, i) => i % 3 !== 0) },
-          UnprocessedKeys: { [names.profiles]: { Keys: items.filter((_, i) => i % 3 === 0).map((item) => ({ CustID: item.CustID })) } }
+          Responses: { [fresh.names.profiles]: items.filter((_, i) => i % 3 !== 0) },
+          UnprocessedKeys: { [fresh.names.profiles]: { Keys: items.filter((_, i) => i % 3 === 0).map((item) => ({ CustID: item.CustID })) } }
         }
       }
     })

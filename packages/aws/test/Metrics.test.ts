@@ -7,7 +7,7 @@ import * as Events from "@dyna/core/Events"
 import * as Environment from "../src/Environment.js"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { afterEach, assert, beforeEach, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import * as Metrics from "../src/Metrics.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 
@@ -82,19 +82,8 @@ describe("the EMF line", () => {
 })
 
 describe("the handler's EMF line, on DynamoDB Local", () => {
-  let names: DynamoLocal.TableNames
-  const disposers: Array<() => Promise<void>> = []
-  beforeEach(async () => {
-    names = await DynamoLocal.freshTables()
-  })
-  afterEach(async () => {
-    await Promise.all(disposers.splice(0).map((dispose) => dispose()))
-  })
-  const handlerWith = (faults: DynamoLocal.Faults = {}) => {
-    const h = DynamoLocal.handler(names, { faults })
-    disposers.push(h.dispose)
-    return h
-  }
+  const fresh = DynamoLocal.perTest()
+  const { handlerWith } = fresh
 
   it("prints one line per invocation that counts what the batch did", async () => {
     const h = handlerWith()

@@ -13,25 +13,13 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { afterEach, assert, beforeEach, describe, it } from "vitest"
+import { assert, describe, it } from "vitest"
 import * as Handler from "../src/Handler.js"
 import * as DynamoLocal from "./support/DynamoLocal.js"
 import * as HandlerIam from "./support/HandlerIam.js"
 
-let names: DynamoLocal.TableNames
-const disposers: Array<() => Promise<void>> = []
-beforeEach(async () => {
-  names = await DynamoLocal.freshTables()
-})
-afterEach(async () => {
-  await Promise.all(disposers.splice(0).map((dispose) => dispose()))
-})
-
-const handlerWith = (faults: DynamoLocal.Faults = {}) => {
-  const h = DynamoLocal.handler(names, { faults })
-  disposers.push(h.dispose)
-  return h
-}
+const fresh = DynamoLocal.perTest()
+const { handlerWith } = fresh
 
 const { deliver } = DynamoLocal
 
@@ -40,12 +28,12 @@ describe("EliteQualified events", () => {
     const h = handlerWith()
     const records = DynamoLocal.inserts("crosser", [[1, 600], [2, 300], [3, 150], [4, 70]])
     await deliver(h, records.slice(0, 2))
-    assert.deepStrictEqual(await DynamoLocal.eliteEvents(names), [])
+    assert.deepStrictEqual(await DynamoLocal.eliteEvents(fresh.names), [])
     await deliver(h, records)
     await deliver(h, records.slice(1))
-    const events = await DynamoLocal.eliteEvents(names)
+    const events = await DynamoLocal.eliteEvents(fresh.names)
     assert.strictEqual(events.length, 1)
-    const profile = await DynamoLocal.profileRow(names, "crosser")
+    const profile = await DynamoLocal.profileRow(fresh.names, "crosser")
     assert.deepInclude(profile, { TotalTnValue: 1120, CustStatus: "Elite" })
     assert.deepInclude(events[0], {
       CustID: "crosser",
@@ -65,8 +53,8 @@ describe("EliteQualified events", () => {
     const records = DynamoLocal.inserts("racing-elite", Array.from({ length: 30 }, (_, i) => [i + 1, 50] as const))
     const slices = [records.slice(0, 20), records.slice(10), records.slice(5, 25), records]
     await Promise.all(slices.flatMap((slice) => [deliver(a, slice), deliver(b, slice)]))
-    assert.deepInclude(await DynamoLocal.profileRow(names, "racing-elite"), { TotalTnValue: 1500, CustStatus: "Elite" })
-    const events = await DynamoLocal.eliteEvents(names)
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "racing-elite"), { TotalTnValue: 1500, CustStatus: "Elite" })
+    const events = await DynamoLocal.eliteEvents(fresh.names)
     assert.deepStrictEqual(events.map((e) => [e.CustID, e.TotalTnValue]), [["racing-elite", 1000]])
   })
 
@@ -84,11 +72,11 @@ describe("EliteQualified events", () => {
     const response = await h.handler(Events.batch(records.slice(1)))
     // Six attempts on the transient schedule, all throttled: the record is reported for redelivery.
     assert.strictEqual(response.batchItemFailures.length, 1)
-    assert.deepInclude(await DynamoLocal.profileRow(names, "throttled-elite"), { TotalTnValue: 999, CustStatus: "Normal" })
-    assert.deepStrictEqual(await DynamoLocal.eliteEvents(names), [])
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "throttled-elite"), { TotalTnValue: 999, CustStatus: "Normal" })
+    assert.deepStrictEqual(await DynamoLocal.eliteEvents(fresh.names), [])
     await deliver(h, records)
-    assert.deepInclude(await DynamoLocal.profileRow(names, "throttled-elite"), { TotalTnValue: 1000, CustStatus: "Elite" })
-    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "throttled-elite"), { TotalTnValue: 1000, CustStatus: "Elite" })
+    assert.strictEqual((await DynamoLocal.eliteEvents(fresh.names)).length, 1)
   })
 
   it("a crash after the promotion landed emits nothing more when the batch comes again", async () => {
@@ -105,21 +93,21 @@ describe("EliteQualified events", () => {
     const first = await crashing.handler(Events.batch(records))
     assert.strictEqual(first.batchItemFailures.length, 1)
     await deliver(handlerWith(), records)
-    assert.deepInclude(await DynamoLocal.profileRow(names, "crash-elite"), { TotalTnValue: 2000 })
-    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "crash-elite"), { TotalTnValue: 2000 })
+    assert.strictEqual((await DynamoLocal.eliteEvents(fresh.names)).length, 1)
   })
 
   it("promotes a customer again after their promoted profile was deleted: a second event, the first kept", async () => {
     const h = handlerWith()
     await deliver(h, DynamoLocal.inserts("reborn", [[1, 1200]]))
-    const [first] = await DynamoLocal.eliteEvents(names)
+    const [first] = await DynamoLocal.eliteEvents(fresh.names)
     assert.deepInclude(first, { CustID: "reborn", ProfileVersion: 1 })
     // An operator (or a Jam reset) deletes the profile: its versions start again at 1.
-    await DynamoLocal.client().send(new DeleteItemCommand({ TableName: names.profiles, Key: { CustID: { S: "reborn" } } }))
+    await DynamoLocal.client().send(new DeleteItemCommand({ TableName: fresh.names.profiles, Key: { CustID: { S: "reborn" } } }))
     await deliver(h, DynamoLocal.inserts("reborn", [[2, 1500]]))
-    const profile = await DynamoLocal.profileRow(names, "reborn")
+    const profile = await DynamoLocal.profileRow(fresh.names, "reborn")
     assert.deepInclude(profile, { TotalTnValue: 1500, CustStatus: "Elite" })
-    const events = await DynamoLocal.eliteEvents(names)
+    const events = await DynamoLocal.eliteEvents(fresh.names)
     assert.strictEqual(events.length, 2)
     assert.deepStrictEqual(events[0], first)
     assert.deepInclude(events[1], { CustID: "reborn", TotalTnValue: 1500, TnNum: 2, ProfileVersion: profile?.ProfileVersion })
@@ -131,15 +119,15 @@ describe("EliteQualified events", () => {
   it("promotes a customer again after their profile was restored from before a promotion", async () => {
     const h = handlerWith()
     await deliver(h, DynamoLocal.inserts("restored", [[1, 400], [2, 100]]))
-    const backup = await DynamoLocal.client().send(new GetItemCommand({ TableName: names.profiles, Key: { CustID: { S: "restored" } }, ConsistentRead: true }))
+    const backup = await DynamoLocal.client().send(new GetItemCommand({ TableName: fresh.names.profiles, Key: { CustID: { S: "restored" } }, ConsistentRead: true }))
     await deliver(h, DynamoLocal.inserts("restored", [[3, 700]]))
-    assert.strictEqual((await DynamoLocal.eliteEvents(names)).length, 1)
+    assert.strictEqual((await DynamoLocal.eliteEvents(fresh.names)).length, 1)
     // Restored as it was before the promotion: the next write takes the promoting version again.
     if (backup.Item === undefined) throw new Error("no profile to back up")
-    await DynamoLocal.putItem(names.profiles, backup.Item)
+    await DynamoLocal.putItem(fresh.names.profiles, backup.Item)
     await deliver(h, DynamoLocal.inserts("restored", [[4, 600]]))
-    assert.deepInclude(await DynamoLocal.profileRow(names, "restored"), { TotalTnValue: 1100, CustStatus: "Elite" })
-    const events = await DynamoLocal.eliteEvents(names)
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "restored"), { TotalTnValue: 1100, CustStatus: "Elite" })
+    const events = await DynamoLocal.eliteEvents(fresh.names)
     assert.deepStrictEqual(events.map((e) => [e.TnNum, e.TotalTnValue]), [[3, 1200], [4, 1100]])
   })
 })
@@ -211,8 +199,8 @@ const meteredHandler = (names: DynamoLocal.TableNames) => {
 
 
 const handlerFor = () => {
-  const h = meteredHandler(names)
-  disposers.push(h.dispose)
+  const h = meteredHandler(fresh.names)
+  fresh.disposeAfter(h.dispose)
   return h
 }
 
@@ -238,7 +226,7 @@ const deliverClean = async (h: ReturnType<typeof handlerFor>, records: ReadonlyA
   assert.deepInclude(h.summaries().at(-1), { quarantined: 0, failed: 0 })
 }
 
-const pageItems = async () => (await DynamoLocal.scanTable(names.events)).filter((item) => String(item.ProfileVersion).startsWith("-"))
+const pageItems = async () => (await DynamoLocal.scanTable(fresh.names.events)).filter((item) => String(item.ProfileVersion).startsWith("-"))
 
 /** A seeded shuffle, so a failure can be replayed. */
 const shuffled = <A>(items: ReadonlyArray<A>, seed: number): Array<A> => {
@@ -272,9 +260,9 @@ describe("a hot customer", () => {
     // And a replay of the whole day's stream, out of order, mixed with a few new purchases.
     const late = purchases("hot", [tnNumOf(PURCHASES), tnNumOf(PURCHASES + 1), tnNumOf(PURCHASES + 2)])
     for (const [i, batch] of shuffled(all, 7).slice(0, 20).entries()) await deliverClean(h, i === 10 ? [...batch, ...late] : batch)
-    const profile = await DynamoLocal.profileRow(names, "hot")
+    const profile = await DynamoLocal.profileRow(fresh.names, "hot")
     assert.deepInclude(profile, { TotalTnValue: valueOf(records) + valueOf(late), CustStatus: "Elite" })
-    assert.deepStrictEqual(await DynamoLocal.scanTable(names.rejected), [])
+    assert.deepStrictEqual(await DynamoLocal.scanTable(fresh.names.rejected), [])
     const applied = h.summaries().reduce((n, s) => n + Number(s.applied), 0)
     assert.strictEqual(applied, PURCHASES + late.length)
     // The log moved to pages: the profile itself stays near a kilobyte.
@@ -291,9 +279,9 @@ describe("a hot customer", () => {
       if (i % 4 === 3) await deliverClean(h, all[i - 3] ?? [])
     }
     for (const batch of shuffled(all, 5)) await deliverClean(h, batch)
-    assert.deepInclude(await DynamoLocal.profileRow(names, "shuffled"), { TotalTnValue: valueOf(records) })
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "shuffled"), { TotalTnValue: valueOf(records) })
     assert.strictEqual(h.summaries().reduce((n, s) => n + Number(s.applied), 0), records.length)
-    assert.deepStrictEqual(await DynamoLocal.scanTable(names.rejected), [])
+    assert.deepStrictEqual(await DynamoLocal.scanTable(fresh.names.rejected), [])
   }, 300_000)
 
   it("costs about as many write units per purchase at 40,000 purchases a day as at 100", async () => {
@@ -338,6 +326,6 @@ describe("a hot customer", () => {
     assert.strictEqual(h.units.pageReads, 1)
     assert.strictEqual(h.units.write, writesBefore)
     assert.strictEqual((await pageItems()).length, pagesBefore)
-    assert.deepInclude(await DynamoLocal.profileRow(names, "pages"), { TotalTnValue: valueOf(records) + valueOf(later) })
+    assert.deepInclude(await DynamoLocal.profileRow(fresh.names, "pages"), { TotalTnValue: valueOf(records) + valueOf(later) })
   }, 120_000)
 })

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto"
 import * as AppliedPages from "@dyna/core/AppliedPages"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBRecord } from "aws-lambda"
-import { afterAll, assert, beforeAll, inject } from "vitest"
+import { afterAll, afterEach, assert, beforeAll, beforeEach, inject } from "vitest"
 import { operationsNoDeps, services } from "../../src/AppLayer.js"
 import { DynamoDb } from "../../src/DynamoDb.js"
 import * as Handler from "../../src/Handler.js"
@@ -153,6 +153,37 @@ export const handler = (names: TableNames, options: { readonly faults?: Faults }
   /** Each invocation's EMF line, read back, oldest first. */
   const metrics = () => printed.flatMap((line) => Metrics.decode(line) ?? [])
   return { ...made, logs, summaries, printed, metrics, iam }
+}
+
+/**
+ * Fresh tables before each test of the calling file (or `describe`), and every handler made on them
+ * with `handlerWith` disposed of after the test.
+ */
+export const perTest = () => {
+  let current: TableNames | undefined
+  const disposers: Array<() => Promise<void>> = []
+  beforeEach(async () => {
+    current = await freshTables()
+  })
+  afterEach(async () => {
+    await Promise.all(disposers.splice(0).map((dispose) => dispose()))
+  })
+  const tables = {
+    /** This test's tables. */
+    get names(): TableNames {
+      if (current === undefined) throw new Error("DynamoLocal.perTest: the tables are made before each test, not at collection")
+      return current
+    },
+    /** Has `dispose` run after the test, with the handlers'. */
+    disposeAfter: (dispose: () => Promise<void>) => void disposers.push(dispose),
+    /** The real handler on this test's tables, with the given faults, disposed of after the test. */
+    handlerWith: (faults: Faults = {}) => {
+      const h = handler(tables.names, { faults })
+      tables.disposeAfter(h.dispose)
+      return h
+    }
+  }
+  return tables
 }
 
 const plain = (av: AttributeValue | undefined): unknown =>
