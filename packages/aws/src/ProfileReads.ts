@@ -45,6 +45,10 @@ export interface ProfileReads {
 /** BatchGetItem's limit on keys per request. */
 const BATCH_GET_KEYS = 100
 
+/** `keys` in runs of at most one BatchGetItem's worth. */
+const chunked = <A>(keys: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> =>
+  Array.from({ length: Math.ceil(keys.length / BATCH_GET_KEYS) }, (_, i) => keys.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS))
+
 const decodePage = Schema.decodeUnknownResult(AppliedPages.PageItem)
 
 /** The reads over the given client and tables. */
@@ -92,11 +96,7 @@ export const make = Effect.gen(function*() {
       )
 
   const readAhead = Effect.fnUntraced(function*(custIds: ReadonlyArray<string>) {
-    const chunks = Array.from(
-      { length: Math.ceil(custIds.length / BATCH_GET_KEYS) },
-      (_, i) => custIds.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS)
-    )
-    const reads = yield* Effect.forEach(chunks, readChunk, { concurrency: "unbounded" })
+    const reads = yield* Effect.forEach(chunked(custIds), readChunk, { concurrency: "unbounded" })
     const ahead: ReadAhead = new Map(reads.flat())
     return ahead
   })
@@ -136,11 +136,7 @@ export const make = Effect.gen(function*() {
       if (profile === undefined || profile.pages.length === 0) return new Set<string>()
       const keys = AppliedPages.toRead(profile.pages, ids.filter((id) => !profile.applied.has(id)), nowSeconds)
       if (keys.length === 0) return new Set<string>()
-      const chunks = Array.from(
-        { length: Math.ceil(keys.length / BATCH_GET_KEYS) },
-        (_, i) => keys.slice(i * BATCH_GET_KEYS, (i + 1) * BATCH_GET_KEYS)
-      )
-      const read = yield* Effect.forEach(chunks, (chunk) => readPageChunk(profile.custId, chunk), { concurrency: 4 })
+      const read = yield* Effect.forEach(chunked(keys), (chunk) => readPageChunk(profile.custId, chunk), { concurrency: 4 })
       const alone = yield* Effect.forEach(read.flatMap((r) => r.unread), (key) => readPage(profile.custId, key), { concurrency: 4 })
       const items: ReadonlyArray<Record<string, AttributeValue>> = [...read.flatMap((r) => r.items), ...alone.flat()]
       const found = new Set<string>()
