@@ -94,6 +94,10 @@ export type Decide<E, R> = (
   context: { readonly avoid: ProfileUpdate.Avoid }
 ) => Effect.Effect<ProfileUpdate.ProfileUpdate, E, R>
 
+/** The promotion's EliteQualified event key was found taken: what a cancellation naming only the event means. */
+export const eventTaken = (promotion: Promotion.Promotion) =>
+  new KeyTaken({ custId: promotion.custId, what: "event", key: String(promotion.profileVersion) })
+
 const maxText = (a: string | undefined, b: string) => (a === undefined || BigInt(b) > BigInt(a) ? b : a)
 
 /** What the next decision must avoid once `taken` was found taken: its event version, or its page's run. */
@@ -111,6 +115,8 @@ export interface ProfileWrite {
    * `update` read, and its EliteQualified event, conditioned on its key being free.
    */
   readonly promotionItems: (update: ProfileUpdate.ProfileUpdate, promotion: Promotion.Promotion) => Array<TransactWriteItem>
+  /** One TransactWriteItems of promotions' items, once (retries are the caller's), and the write units it took. */
+  readonly transact: (items: ReadonlyArray<TransactWriteItem>) => Effect.Effect<number, DynamoDbError>
   /**
    * Reads (the first time from `first`, when given), decides with `decide`, writes conditionally; a
    * lost race reads again, on `Retry.lostRace`, and a key found taken is stepped over the same way.
@@ -191,6 +197,10 @@ export const make = (reads: ProfileReads.ProfileReads) =>
       { Put: { TableName: tables.events, Item: Promotion.toItem(promotion), ConditionExpression: "attribute_not_exists(CustID)" } }
     ]
 
+    const transact = (items: ReadonlyArray<TransactWriteItem>) =>
+      db.call("TransactWriteItems", (c) => c.send(new TransactWriteItemsCommand({ ReturnConsumedCapacity: "TOTAL", TransactItems: [...items] })))
+        .pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
+
     /**
      * Writes `next` if the row still holds the version `previous` had (`took`: false when another writer
      * won), and says the write units its writes consumed.
@@ -203,13 +213,7 @@ export const make = (reads: ProfileReads.ProfileReads) =>
       const sent: Effect.Effect<number, DynamoDbError> = promotion === undefined
         ? db.call("UpdateItem", (c) => c.send(new UpdateItemCommand({ ...profileUpdateOf(update), ReturnConsumedCapacity: "TOTAL" })))
           .pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
-        : db.call("TransactWriteItems", (c) =>
-          c.send(
-            new TransactWriteItemsCommand({
-              ReturnConsumedCapacity: "TOTAL",
-              TransactItems: promotionItems(update, promotion)
-            })
-          )).pipe(Effect.map((out) => capacityUnits(out.ConsumedCapacity)))
+        : transact(promotionItems(update, promotion))
       const profileWrite = Retry.onTransient(sent).pipe(
         Effect.map((units) => ({ took: true, units })),
         Effect.catchTag("DynamoDbError", (e): Effect.Effect<{ readonly took: boolean; readonly units: number }, DynamoDbError | ProfileTooLarge | KeyTaken> =>
@@ -220,7 +224,7 @@ export const make = (reads: ProfileReads.ProfileReads) =>
             : promotion !== undefined && Cancellation.code(e, 0) !== "ConditionalCheckFailed" &&
                 Cancellation.code(e, 1) === "ConditionalCheckFailed"
             // The profile still held what we read; only the event's key was taken.
-            ? Effect.fail(new KeyTaken({ custId: next.custId, what: "event", key: String(promotion.profileVersion) }))
+            ? Effect.fail(eventTaken(promotion))
             : Effect.succeed({ took: false, units: 0 }))
       )
       return putPages(update).pipe(
@@ -269,6 +273,6 @@ export const make = (reads: ProfileReads.ProfileReads) =>
       )
     }
 
-    const writes: ProfileWrite = { putPages, promotionItems, settle }
+    const writes: ProfileWrite = { putPages, promotionItems, transact, settle }
     return writes
   })

@@ -3,7 +3,6 @@
  * conditional write; and backfill's recount batches, up to 50 customers' promotions in one
  * TransactWriteItems. What repair, replay and backfill do, never the stream: not in the handler's AppLayer.
  */
-import { TransactWriteItemsCommand } from "@aws-sdk/client-dynamodb"
 import type * as RecountBatch from "@dyna/core/RecountBatch"
 import type { CustomerId, Transaction } from "@dyna/core/Transaction"
 import * as Context from "effect/Context"
@@ -11,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Cancellation from "./Cancellation.js"
-import { capacityUnits, DynamoDb, type DynamoDbError } from "./DynamoDb.js"
+import { DynamoDb, type DynamoDbError } from "./DynamoDb.js"
 import * as ProfileReads from "./ProfileReads.js"
 import * as ProfileRecount from "./ProfileRecount.js"
 import * as ProfileWrite from "./ProfileWrite.js"
@@ -77,7 +76,6 @@ export class Recount extends Context.Service<Recount, {
   static readonly layerNoDeps = Layer.effect(
     Recount,
     Effect.gen(function*() {
-      const db = yield* DynamoDb
       const reads = yield* ProfileReads.make
       const writes = yield* ProfileWrite.make(reads)
       const recountOne = yield* ProfileRecount.make(reads, writes)
@@ -146,16 +144,10 @@ export class Recount extends Context.Service<Recount, {
         members: ReadonlyArray<RecountBatch.Member>,
         pageUnits: ReadonlyMap<string, number>
       ): Effect.Effect<ReadonlyArray<Recounted>> =>
-        Retry.onTransient(db.call("TransactWriteItems", (c) =>
-          c.send(
-            new TransactWriteItemsCommand({
-              ReturnConsumedCapacity: "TOTAL",
-              TransactItems: members.flatMap(({ update, promotion }) => writes.promotionItems(update, promotion))
-            })
-          ))).pipe(
-            Effect.map((out) => {
+        Retry.onTransient(writes.transact(members.flatMap(({ update, promotion }) => writes.promotionItems(update, promotion)))).pipe(
+            Effect.map((units) => {
               // Every member wrote the same two items: an even share each, and its own pages.
-              const share = capacityUnits(out.ConsumedCapacity) / members.length
+              const share = units / members.length
               return members.map(({ custId, update }): Recounted => ({
                 custId,
                 result: Result.succeed({ ...update, writes: { profileWrites: 1, racesLost: 0, writeUnits: share + (pageUnits.get(custId) ?? 0) } })
@@ -180,8 +172,7 @@ export class Recount extends Context.Service<Recount, {
             else if (profile === "ConditionalCheckFailed") alone.push({ member, start: { racesLost: 1 } })
             // The profile still held what we read; only the event's key was taken: step over it, as `settle` does.
             else if (event === "ConditionalCheckFailed") {
-              const taken = new ProfileWrite.KeyTaken({ custId: member.custId, what: "event", key: String(member.promotion.profileVersion) })
-              alone.push({ member, start: { avoid: ProfileWrite.stepOver({}, taken) } })
+              alone.push({ member, start: { avoid: ProfileWrite.stepOver({}, ProfileWrite.eventTaken(member.promotion)) } })
             }
             // Anything else (too large, a conflict past its retries) is told apart by a write of its own.
             else alone.push({ member, start: {} })
