@@ -6,46 +6,59 @@
  * @since 0.1.0
  */
 import * as Result from "effect/Result"
+import * as Integers from "./Integers.js"
 
-const digits = /^-?\d+$/
 const SEQ = "seq:"
 
 /** TnNums, stream sequence numbers (`seq:` keys) and anything else, kept apart. */
 const split = (ids: Iterable<string>) => {
-  const tn: Array<bigint> = []
-  const seq: Array<bigint> = []
+  const tn: Array<string> = []
+  const seq: Array<string> = []
   const odd: Array<string> = []
   for (const id of ids) {
-    const rest = id.startsWith(SEQ) ? id.slice(SEQ.length) : undefined
     // Only canonical text round-trips through a number: "007" stays an odd id.
-    if (digits.test(id) && BigInt(id).toString() === id) tn.push(BigInt(id))
-    else if (rest !== undefined && /^\d+$/.test(rest) && BigInt(rest).toString() === rest) seq.push(BigInt(rest))
+    if (Integers.isCanonical(id)) tn.push(id)
+    else if (id.startsWith(SEQ) && Integers.isCanonical(id.slice(SEQ.length)) && id[SEQ.length] !== "-") seq.push(id.slice(SEQ.length))
     else odd.push(id)
   }
   return { tn, seq, odd }
 }
 
-const sorted = (values: ReadonlyArray<bigint>) => [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+/** What `encodeNumbers` needs of a number type: `number` when every id is safe, `bigint` otherwise. */
+interface Arithmetic<N> {
+  readonly of: (text: string) => N
+  readonly plus1: (n: N) => N
+  readonly minus: (a: N, b: N) => N
+}
+
+const numbers: Arithmetic<number> = { of: Number, plus1: (n) => n + 1, minus: (a, b) => a - b }
+const bigints: Arithmetic<bigint> = { of: BigInt, plus1: (n) => n + 1n, minus: (a, b) => a - b }
 
 /** `first[+more]` then `gap[+more]`…: gaps from the end of the previous run, in base 36. */
-const encodeNumbers = (values: ReadonlyArray<bigint>): string => {
+const encodeSorted = <N extends number | bigint>(texts: ReadonlyArray<string>, math: Arithmetic<N>): string => {
+  const all = texts.map(math.of)
   const tokens: Array<string> = []
-  let previous: bigint | undefined
+  let previous: N | undefined
   let i = 0
-  const all = sorted(values)
   while (i < all.length) {
-    const start = all[i] ?? 0n
+    const start = all[i] as N
     let end = start
-    while (all[i + 1] === end + 1n) {
-      end++
+    while (all[i + 1] === math.plus1(end)) {
+      end = math.plus1(end)
       i++
     }
-    const head = previous === undefined ? start.toString(36) : (start - previous).toString(36)
-    tokens.push(end === start ? head : `${head}+${(end - start).toString(36)}`)
+    const head = previous === undefined ? start.toString(36) : math.minus(start, previous).toString(36)
+    tokens.push(end === start ? head : `${head}+${math.minus(end, start).toString(36)}`)
     previous = end
     i++
   }
   return tokens.join(",")
+}
+
+/** Canonical integer texts, in order and once each; in numbers when all are safe (most shops' TnNums), else BigInts. */
+const encodeNumbers = (texts: ReadonlyArray<string>): string => {
+  const sorted = [...new Set(texts)].sort(Integers.compareCanonical)
+  return Integers.allSafe(sorted) ? encodeSorted(sorted, numbers) : encodeSorted(sorted, bigints)
 }
 
 const BASE36 = /^-?[0-9a-z]+$/

@@ -9,6 +9,7 @@
 import * as Schema from "effect/Schema"
 import * as AppliedIds from "./AppliedIds.js"
 import * as AppliedLog from "./AppliedLog.js"
+import * as Integers from "./Integers.js"
 
 /**
  * Consecutive pages of one run, described on the profile. Page `k` (`from <= k < to`) is the item whose
@@ -93,16 +94,17 @@ export const TTL_MARGIN_SECONDS = 60 * 60
 const digits = /^-?\d+$/
 const SEQ = "seq:"
 
-type Kind = { readonly _tag: "TnNum"; readonly value: bigint } | { readonly _tag: "Seq"; readonly value: bigint } | { readonly _tag: "Odd" }
+/** An id's kind, and its value as canonical text (compared with `Integers`, not parsed). */
+type Kind = { readonly _tag: "TnNum"; readonly value: string } | { readonly _tag: "Seq"; readonly value: string } | { readonly _tag: "Odd" }
 
 const kindOf = (id: string): Kind => {
-  if (digits.test(id)) return { _tag: "TnNum", value: BigInt(id) }
+  if (digits.test(id)) return { _tag: "TnNum", value: Integers.canonical(id) }
   const rest = id.startsWith(SEQ) ? id.slice(SEQ.length) : ""
-  return rest !== "" && digits.test(rest) ? { _tag: "Seq", value: BigInt(rest) } : { _tag: "Odd" }
+  return rest !== "" && digits.test(rest) ? { _tag: "Seq", value: Integers.canonical(rest) } : { _tag: "Odd" }
 }
 
-const within = (value: bigint, lo: string | undefined, hi: string | undefined) =>
-  lo !== undefined && hi !== undefined && BigInt(lo) <= value && value <= BigInt(hi)
+const within = (value: string, lo: string | undefined, hi: string | undefined) =>
+  lo !== undefined && hi !== undefined && Integers.compare(lo, value) <= 0 && Integers.compare(value, hi) <= 0
 
 /**
  * Whether a segment's pages could hold `id`; `false` is certain.
@@ -260,7 +262,7 @@ const sortIds = (ids: ReadonlyArray<string>): ReadonlyArray<string> => {
   return keyed.sort((a, b) => {
     const r = rank(a.kind) - rank(b.kind)
     if (r !== 0) return r
-    if (a.kind._tag !== "Odd" && b.kind._tag !== "Odd") return a.kind.value < b.kind.value ? -1 : a.kind.value > b.kind.value ? 1 : 0
+    if (a.kind._tag !== "Odd" && b.kind._tag !== "Odd") return Integers.compareCanonical(a.kind.value, b.kind.value)
     return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
   }).map((k) => k.id)
 }
@@ -269,28 +271,29 @@ const chunk = (ids: ReadonlyArray<string>): ReadonlyArray<ReadonlyArray<string>>
   Array.from({ length: Math.ceil(ids.length / PAGE_MAX_IDS) }, (_, i) => ids.slice(i * PAGE_MAX_IDS, (i + 1) * PAGE_MAX_IDS))
 
 const describe = (ids: ReadonlyArray<string>): Pick<Segment, "lo" | "hi" | "seqLo" | "seqHi" | "odd"> => {
-  let lo: bigint | undefined
-  let hi: bigint | undefined
-  let seqLo: bigint | undefined
-  let seqHi: bigint | undefined
+  let lo: string | undefined
+  let hi: string | undefined
+  let seqLo: string | undefined
+  let seqHi: string | undefined
   let odd = false
+  const less = (a: string, b: string | undefined) => b === undefined || Integers.compareCanonical(a, b) < 0
   for (const id of ids) {
     const kind = kindOf(id)
     if (kind._tag === "TnNum") {
-      if (lo === undefined || kind.value < lo) lo = kind.value
-      if (hi === undefined || kind.value > hi) hi = kind.value
+      if (less(kind.value, lo)) lo = kind.value
+      if (hi === undefined || Integers.compareCanonical(kind.value, hi) > 0) hi = kind.value
     } else if (kind._tag === "Seq") {
-      if (seqLo === undefined || kind.value < seqLo) seqLo = kind.value
-      if (seqHi === undefined || kind.value > seqHi) seqHi = kind.value
+      if (less(kind.value, seqLo)) seqLo = kind.value
+      if (seqHi === undefined || Integers.compareCanonical(kind.value, seqHi) > 0) seqHi = kind.value
     } else odd = true
   }
-  return { lo: lo?.toString(), hi: hi?.toString(), seqLo: seqLo?.toString(), seqHi: seqHi?.toString(), odd }
+  return { lo, hi, seqLo, seqHi, odd }
 }
 
 const minText = (a: string | undefined, b: string | undefined) =>
-  a === undefined ? b : b === undefined ? a : BigInt(a) <= BigInt(b) ? a : b
+  a === undefined ? b : b === undefined ? a : Integers.compare(a, b) <= 0 ? a : b
 const maxText = (a: string | undefined, b: string | undefined) =>
-  a === undefined ? b : b === undefined ? a : BigInt(a) >= BigInt(b) ? a : b
+  a === undefined ? b : b === undefined ? a : Integers.compare(a, b) >= 0 ? a : b
 
 const join = (a: Segment, b: Segment): Segment => ({
   base: a.base,

@@ -7,6 +7,7 @@
 import * as AppliedLog from "./AppliedLog.js"
 import * as AppliedPages from "./AppliedPages.js"
 import * as Elite from "./Elite.js"
+import * as Integers from "./Integers.js"
 import type { CustomerPlan } from "./Plan.js"
 import type { Profile } from "./Profile.js"
 import * as ProfileModule from "./Profile.js"
@@ -222,9 +223,9 @@ export const recount = (
   }
 }
 
-/** The rows in TnNum order, those without one first; each TnNum parsed once, not at every comparison. */
+/** The rows in TnNum order, those without one first; each TnNum made canonical once, not at every comparison. */
 const byTnNum = (rows: ReadonlyArray<Transaction>): Array<Transaction> =>
   rows
-    .map((tx) => ({ tx, n: tx.tnNum === undefined ? undefined : BigInt(tx.tnNum) }))
-    .sort(({ n: x }, { n: y }) => (x === undefined || y === undefined ? (x === y ? 0 : x === undefined ? -1 : 1) : x < y ? -1 : x > y ? 1 : 0))
+    .map((tx) => ({ tx, n: tx.tnNum === undefined ? undefined : Integers.canonical(tx.tnNum) }))
+    .sort(({ n: x }, { n: y }) => (x === undefined || y === undefined ? (x === y ? 0 : x === undefined ? -1 : 1) : Integers.compareCanonical(x, y)))
     .map(({ tx }) => tx)

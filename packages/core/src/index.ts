@@ -26,6 +26,8 @@ export * as EliteList from "./EliteList.js"
 /** @since 0.1.0 */
 export * as Events from "./Events.js"
 /** @since 0.1.0 */
+export * as Integers from "./Integers.js"
+/** @since 0.1.0 */
 export * as Issue from "./Issue.js"
 /** @since 0.1.0 */
 export * as Plan from "./Plan.js"
