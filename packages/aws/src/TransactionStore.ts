@@ -3,6 +3,7 @@
  * consistent, each checked by the same schema the stream images are; an unreadable row is named.
  */
 import { type AttributeValue, QueryCommand } from "@aws-sdk/client-dynamodb"
+import type * as Issue from "@dyna/core/Issue"
 import * as Transaction from "@dyna/core/Transaction"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -26,13 +27,16 @@ export class UnreadableRow extends Schema.TaggedError<UnreadableRow>()("Unreadab
   }
 }
 
+const unreadable = (item: Record<string, AttributeValue>, problem: Issue.Problem) =>
+  new UnreadableRow({ custId: item.CustID?.S ?? "?", tnNum: item.TnNum?.N ?? "?", field: problem.field, reason: problem.message })
+
 /** Reads a scanned or queried row; an unreadable one is an `UnreadableRow` naming it. */
 export const fromItem = (item: Record<string, AttributeValue>) =>
-  Transaction.fromRow(item).pipe(
-    Result.mapError((problem) =>
-      new UnreadableRow({ custId: item.CustID?.S ?? "?", tnNum: item.TnNum?.N ?? "?", field: problem.field, reason: problem.message })
-    )
-  )
+  Transaction.fromRow(item).pipe(Result.mapError((problem) => unreadable(item, problem)))
+
+/** Reads a customer's scanned or queried rows; the first unreadable one is an `UnreadableRow` naming it. */
+export const fromItems = (items: ReadonlyArray<Record<string, AttributeValue>>) =>
+  Transaction.fromRows(items).pipe(Result.mapError(({ item, problem }) => unreadable(item, problem)))
 
 /** Reads CustTransactions rows: what `Recount.recount`, reconcile and replay count a customer's total from. */
 export class TransactionStore extends Context.Service<TransactionStore, {
@@ -61,7 +65,7 @@ export class TransactionStore extends Context.Service<TransactionStore, {
                 ExclusiveStartKey: startKey
               })
             ))))
-        return yield* Effect.forEach(items, (item) => Effect.fromResult(fromItem(item)))
+        return yield* Effect.fromResult(fromItems(items))
       })
 
       return TransactionStore.of({ ofCustomer })

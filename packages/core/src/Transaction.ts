@@ -19,6 +19,8 @@ export const MAX_KEY_BYTES = 2048
 
 /** Whether `s` takes at most `max` bytes in UTF-8 (counted here: the core runs anywhere, without TextEncoder). */
 const fitsUtf8 = (s: string, max: number): boolean => {
+  // A UTF-16 unit takes at most 3 bytes: most ids are settled without walking them.
+  if (s.length * 3 <= max) return true
   let bytes = 0
   for (const ch of s) {
     const code = ch.codePointAt(0) ?? 0
@@ -49,8 +51,12 @@ export type CustomerId = typeof CustomerId.Type
 
 const integerPattern = /^-?\d+$/
 
+/** Integer text that is already how BigInt writes it: no leading zeros, no "-0". */
+const canonicalInteger = /^(?:0|-?[1-9]\d*)$/
+
 /** Whether an integer's text fits a DynamoDB number: at most 38 significant digits, below 10^126. */
 const fitsDynamoNumber = (s: string): boolean => {
+  if (s.length <= 38) return true
   const digits = s.replace(/^-?0*/, "")
   return digits.length <= 126 && digits.replace(/0+$/, "").length <= 38
 }
@@ -69,7 +75,7 @@ export const IntegerText = Schema.String.check(
 ).pipe(
   Schema.decodeTo(
     Schema.String,
-    SchemaTransformation.transform({ decode: (s) => BigInt(s).toString(), encode: (s) => s })
+    SchemaTransformation.transform({ decode: (s) => (canonicalInteger.test(s) ? s : BigInt(s).toString()), encode: (s) => s })
   )
 )
 
@@ -146,6 +152,29 @@ export const fromRow = (item: unknown): Result.Result<Transaction, Issue.Problem
     Result.map(fromDecoded),
     Result.mapError((error) => Issue.first(error.issue))
   )
+}
+
+/**
+ * Reads rows (a customer's, from a Scan or a Query) as transactions, or names the first row that
+ * cannot be counted and its field at fault. One loop over the decoder: a backfill reads every row of
+ * the table through it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromRows = <A>(items: ReadonlyArray<A>): Result.Result<Array<Transaction>, { readonly item: A; readonly problem: Issue.Problem }> => {
+  const out: Array<Transaction> = []
+  for (const item of items) {
+    const quick = decodeItem(item)
+    if (Result.isSuccess(quick)) {
+      out.push(fromDecoded(quick.success))
+      continue
+    }
+    const full = fromRow(item)
+    if (Result.isFailure(full)) return Result.fail({ item, problem: full.failure })
+    out.push(full.success)
+  }
+  return Result.succeed(out)
 }
 
 const fromDecoded = (i: typeof Item.Type): Transaction => ({

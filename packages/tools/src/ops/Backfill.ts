@@ -28,7 +28,7 @@
  */
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
 import * as RecountBatch from "@dyna/core/RecountBatch"
-import { CustomerId, type Transaction } from "@dyna/core/Transaction"
+import { CustomerId } from "@dyna/core/Transaction"
 import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -116,17 +116,6 @@ interface Found {
   readonly rows: ReadonlyArray<Pages.Item> | undefined
 }
 
-/** The rows as transactions, or the first that cannot be counted. */
-const decodeRows = (rows: ReadonlyArray<Pages.Item>): Result.Result<ReadonlyArray<Transaction>, TransactionStore.UnreadableRow> => {
-  const out: Array<Transaction> = []
-  for (const item of rows) {
-    const tx = TransactionStore.fromItem(item)
-    if (Result.isFailure(tx)) return Result.fail(tx.failure)
-    out.push(tx.success)
-  }
-  return Result.succeed(out)
-}
-
 const byCustId = (a: Skipped, b: Skipped) => (a.custId < b.custId ? -1 : a.custId > b.custId ? 1 : 0)
 
 /**
@@ -193,7 +182,7 @@ export const run = Effect.fn("Backfill.run")(function*(options: Options = {}) {
       const work: Array<Work> = []
       const customers: Array<RecountBatch.Scanned> = []
       for (const { custId, rows } of batch) {
-        const decoded = rows === undefined ? Result.succeed(undefined) : decodeRows(rows)
+        const decoded = rows === undefined ? Result.succeed(undefined) : TransactionStore.fromItems(rows)
         if (Result.isFailure(decoded)) work.push({ _tag: "Unreadable", custId, error: decoded.failure })
         else customers.push({ custId, rows: decoded.success })
       }
