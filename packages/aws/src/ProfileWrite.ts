@@ -4,6 +4,7 @@
  * reading and writing again while another writer wins the race or a key is found taken.
  */
 import { PutItemCommand, type TransactWriteItem, TransactWriteItemsCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb"
+import * as AppliedLog from "@dyna/core/AppliedLog"
 import * as AppliedPages from "@dyna/core/AppliedPages"
 import type * as Profile from "@dyna/core/Profile"
 import * as ProfileUpdate from "@dyna/core/ProfileUpdate"
@@ -158,8 +159,6 @@ export const make = (reads: ProfileReads.ProfileReads) =>
 
     /** The conditional UpdateItem (or transaction item) that moves the profile from `previous` to `next`. */
     const profileUpdateOf = ({ next, previous }: ProfileUpdate.ProfileUpdate) => {
-      const applied: Record<string, { N: string }> = {}
-      for (const [key, at] of next.applied) applied[key] = { N: String(at) }
       // AppliedPages is named only when there are pages, or were: most customers never have any.
       const set = [
         "TotalTnValue = :total",
@@ -182,7 +181,7 @@ export const make = (reads: ProfileReads.ProfileReads) =>
         ExpressionAttributeValues: {
           ":total": { N: String(next.totalTnValue) },
           ":status": { S: next.custStatus },
-          ":applied": { M: applied },
+          ":applied": { S: AppliedLog.encode(next.applied) },
           ":next": { N: String(next.version ?? 1) },
           ...(next.eliteSince === undefined ? {} : { ":since": { S: next.eliteSince } }),
           ...(previous.version === undefined ? {} : { ":prev": { N: String(previous.version) } }),

@@ -44,6 +44,22 @@ export interface Profile {
 const Count = Schema.String.check(Schema.isPattern(/^\d+$/, { message: "must be a whole number" }))
 
 /**
+ * The applied log as we write it (`S`, see `AppliedLog.encode`), or as earlier builds wrote it (`M`, a
+ * number per key), read until the profile's next write replaces it.
+ */
+const AppliedTn = Schema.Union([
+  Schema.Struct({ S: Schema.String }),
+  Schema.Struct({ M: Schema.Record(Schema.String, Schema.Struct({ N: Count })) })
+])
+
+const appliedOf = (attribute: typeof AppliedTn.Type | undefined): Result.Result<AppliedLog.AppliedLog, Issue.Problem> =>
+  attribute === undefined
+    ? Result.succeed(AppliedLog.empty)
+    : "S" in attribute
+    ? Result.mapError(AppliedLog.decode(attribute.S), (message) => ({ field: "AppliedTn.S", message }))
+    : Result.succeed(AppliedLog.fromEntries(Object.entries(attribute.M).map(([k, v]) => [k, Number(v.N)])))
+
+/**
  * The attributes of a CustProfile item that this project reads, as DynamoDB returns them. Any other
  * attribute (names, emails, …) is left alone.
  *
@@ -54,7 +70,7 @@ export const Item = Schema.Struct({
   CustID: Schema.Struct({ S: CustomerId }),
   TotalTnValue: Schema.optional(Schema.Struct({ N: DollarsFromText })),
   CustStatus: Schema.optional(Schema.Struct({ S: Schema.String })),
-  AppliedTn: Schema.optional(Schema.Struct({ M: Schema.Record(Schema.String, Schema.Struct({ N: Count })) })),
+  AppliedTn: Schema.optional(AppliedTn),
   AppliedPages: Schema.optional(Schema.Struct({ L: Schema.Array(AppliedPages.SegmentItem) })),
   ProfileVersion: Schema.optional(Schema.Struct({ N: Count })),
   EliteSince: Schema.optional(Schema.Struct({ S: Schema.String }))
@@ -87,19 +103,19 @@ const decodeItem = Schema.decodeUnknownResult(Item)
  */
 export const fromItem = (custId: string, item: unknown): Result.Result<Profile, UnreadableProfile> =>
   decodeItem(item, { errors: "all" }).pipe(
-    Result.map((i): Profile => ({
-      custId: i.CustID.S,
-      totalTnValue: i.TotalTnValue?.N ?? 0,
-      custStatus: i.CustStatus?.S === "Elite" ? "Elite" : "Normal",
-      applied: AppliedLog.fromEntries(Object.entries(i.AppliedTn?.M ?? {}).map(([k, v]) => [k, Number(v.N)])),
-      pages: (i.AppliedPages?.L ?? []).map(AppliedPages.fromSegmentItem),
-      version: i.ProfileVersion === undefined ? undefined : Number(i.ProfileVersion.N),
-      eliteSince: i.EliteSince?.S
-    })),
-    Result.mapError((error) => {
-      const first = Issue.first(error.issue)
-      return new UnreadableProfile({ custId, field: first.field, reason: first.message })
-    })
+    Result.mapError((error) => Issue.first(error.issue)),
+    Result.flatMap((i) =>
+      Result.map(appliedOf(i.AppliedTn), (applied): Profile => ({
+        custId: i.CustID.S,
+        totalTnValue: i.TotalTnValue?.N ?? 0,
+        custStatus: i.CustStatus?.S === "Elite" ? "Elite" : "Normal",
+        applied,
+        pages: (i.AppliedPages?.L ?? []).map(AppliedPages.fromSegmentItem),
+        version: i.ProfileVersion === undefined ? undefined : Number(i.ProfileVersion.N),
+        eliteSince: i.EliteSince?.S
+      }))
+    ),
+    Result.mapError((problem) => new UnreadableProfile({ custId, field: problem.field, reason: problem.message }))
   )
 
 /**

@@ -36,6 +36,7 @@
  * run's data, delivery pattern and faults (the seed is printed with the figures; timing still varies).
  */
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb"
+import * as AppliedLog from "@dyna/core/AppliedLog"
 import * as Elite from "@dyna/core/Elite"
 import * as Events from "@dyna/core/Events"
 import type { DynamoDBStreamEvent } from "aws-lambda"
@@ -43,6 +44,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as Result from "effect/Result"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -194,8 +196,8 @@ const audit = async (names: DynamoLocal.TableNames) => {
       }
     }
     // Every row counted under its own TnNum: none slipped in unguarded.
-    const applied = (p?.AppliedTn ?? {}) as Record<string, unknown>
-    const missing = (tnNums.get(custId) ?? []).filter((n) => !(n in applied))
+    const applied = Result.getOrThrow(AppliedLog.decode(typeof p?.AppliedTn === "string" ? p.AppliedTn : ""))
+    const missing = (tnNums.get(custId) ?? []).filter((n) => !applied.has(n))
     if (missing.length > 0) problems.push(`${custId}: TnNum ${missing.join(", ")} not in AppliedTn`)
   }
   for (const custId of byCustomer.keys()) if (!sums.has(custId)) problems.push(`${custId}: a profile without rows`)
