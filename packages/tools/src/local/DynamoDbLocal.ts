@@ -81,7 +81,7 @@ export const startInBackground = (options: { readonly port: number; readonly dat
     return child.pid ?? 0
   })
 
-/** An in-memory DynamoDB Local on a free port, for as long as the scope lasts. */
+/** An in-memory DynamoDB Local on a free port, for as long as the scope lasts; its pid, for the bench's CPU accounting. */
 export const scopedInMemory = Effect.gen(function*() {
   const port = yield* freePort
   const child = yield* Effect.acquireRelease(
@@ -89,5 +89,5 @@ export const scopedInMemory = Effect.gen(function*() {
     (child) => Effect.sync(() => child.kill("SIGKILL"))
   )
   yield* awaitListening(child, port)
-  return { port, endpoint: `http://127.0.0.1:${port}` }
+  return { port, endpoint: `http://127.0.0.1:${port}`, pid: child.pid }
 })
