@@ -47,6 +47,9 @@ export const measure = async <A>(localPid: number | undefined, work: () => Promi
   }
 }
 
+/** Node's and DynamoDB Local's CPU together; `undefined` without DynamoDB Local's. */
+export const total = (spent: Spent): number | undefined => (spent.localMillis === undefined ? undefined : spent.nodeMillis + spent.localMillis)
+
 /** `Node 140 ms + DynamoDB Local 470 ms of CPU`, for a row's note. */
 export const describe = (spent: Spent): string =>
   `Node ${spent.nodeMillis.toFixed(0)} ms` + (spent.localMillis === undefined ? "" : ` + DynamoDB Local ${spent.localMillis.toFixed(0)} ms`) + " of CPU"
