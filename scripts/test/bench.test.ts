@@ -36,6 +36,19 @@ describe("pnpm bench", () => {
     assert.include(ran.stdout, `written: ${out}`)
   }, 420_000)
 
+  it("profiles a cold start of both handlers by package, and refuses a bad --runs with exit code 2", async () => {
+    const ran = await Commands.pnpm(process.env, "bench:cold-profile", "--runs", "1")
+    assert.strictEqual(ran.code, 0, ran.stderr.slice(-2000))
+    for (const name of ["Dyna Elite", "plain SDK"]) assert.match(ran.stdout, new RegExp(`^${name}: [0-9.]+ ms of CPU per cold start \\(1 start\\)$`, "m"))
+    // Only Dyna Elite's bundle holds Effect and our code; both hold the SDK.
+    assert.match(ran.stdout, /Dyna Elite:[^]*ms {2}Effect \(internal\/effect\.js/)
+    assert.notMatch(ran.stdout.slice(ran.stdout.indexOf("plain SDK:")), /Effect|our code/)
+    assert.match(ran.stdout.slice(ran.stdout.indexOf("plain SDK:")), /ms {2}AWS SDK/)
+    const bad = await Commands.pnpm(process.env, "bench:cold-profile", "--runs", "0")
+    assert.strictEqual(bad.code, 2)
+    assert.include(bad.stderr, `--runs "0": expected a whole number from 1`)
+  }, 120_000)
+
   it("names the benchmarks it knows when asked for another, with exit code 2", async () => {
     const ran = await Commands.pnpm(process.env, "bench", "--only", "speed")
     assert.strictEqual(ran.code, 2)
