@@ -16,9 +16,10 @@ const split = (ids: Iterable<string>) => {
   const seq: Array<string> = []
   const odd: Array<string> = []
   for (const id of ids) {
+    const rest = id.startsWith(SEQ) ? id.slice(SEQ.length) : undefined
     // Only canonical text round-trips through a number: "007" stays an odd id.
     if (Integers.isCanonical(id)) tn.push(id)
-    else if (id.startsWith(SEQ) && Integers.isCanonical(id.slice(SEQ.length)) && id[SEQ.length] !== "-") seq.push(id.slice(SEQ.length))
+    else if (rest !== undefined && Integers.isCanonical(rest) && !rest.startsWith("-")) seq.push(rest)
     else odd.push(id)
   }
   return { tn, seq, odd }

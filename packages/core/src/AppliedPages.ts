@@ -270,21 +270,24 @@ const sortIds = (ids: ReadonlyArray<string>): ReadonlyArray<string> => {
 const chunk = (ids: ReadonlyArray<string>): ReadonlyArray<ReadonlyArray<string>> =>
   Array.from({ length: Math.ceil(ids.length / PAGE_MAX_IDS) }, (_, i) => ids.slice(i * PAGE_MAX_IDS, (i + 1) * PAGE_MAX_IDS))
 
+/** The lower and the higher of a bound so far and a canonical value. */
+const lower = (bound: string | undefined, value: string) => (bound === undefined || Integers.compareCanonical(value, bound) < 0 ? value : bound)
+const higher = (bound: string | undefined, value: string) => (bound === undefined || Integers.compareCanonical(value, bound) > 0 ? value : bound)
+
 const describe = (ids: ReadonlyArray<string>): Pick<Segment, "lo" | "hi" | "seqLo" | "seqHi" | "odd"> => {
   let lo: string | undefined
   let hi: string | undefined
   let seqLo: string | undefined
   let seqHi: string | undefined
   let odd = false
-  const less = (a: string, b: string | undefined) => b === undefined || Integers.compareCanonical(a, b) < 0
   for (const id of ids) {
     const kind = kindOf(id)
     if (kind._tag === "TnNum") {
-      if (less(kind.value, lo)) lo = kind.value
-      if (hi === undefined || Integers.compareCanonical(kind.value, hi) > 0) hi = kind.value
+      lo = lower(lo, kind.value)
+      hi = higher(hi, kind.value)
     } else if (kind._tag === "Seq") {
-      if (less(kind.value, seqLo)) seqLo = kind.value
-      if (seqHi === undefined || Integers.compareCanonical(kind.value, seqHi) > 0) seqHi = kind.value
+      seqLo = lower(seqLo, kind.value)
+      seqHi = higher(seqHi, kind.value)
     } else odd = true
   }
   return { lo, hi, seqLo, seqHi, odd }
