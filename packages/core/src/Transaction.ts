@@ -156,8 +156,8 @@ export const fromRow = (item: unknown): Result.Result<Transaction, Issue.Problem
 
 /**
  * Reads rows (a customer's, from a Scan or a Query) as transactions, or names the first row that
- * cannot be counted and its field at fault. One loop over the decoder: a backfill reads every row of
- * the table through it.
+ * cannot be counted and its field at fault: a backfill reads every row of the table through it, with
+ * no Effect per row.
  *
  * @since 0.1.0
  * @category decoding
@@ -165,14 +165,9 @@ export const fromRow = (item: unknown): Result.Result<Transaction, Issue.Problem
 export const fromRows = <A>(items: ReadonlyArray<A>): Result.Result<Array<Transaction>, { readonly item: A; readonly problem: Issue.Problem }> => {
   const out: Array<Transaction> = []
   for (const item of items) {
-    const quick = decodeItem(item)
-    if (Result.isSuccess(quick)) {
-      out.push(fromDecoded(quick.success))
-      continue
-    }
-    const full = fromRow(item)
-    if (Result.isFailure(full)) return Result.fail({ item, problem: full.failure })
-    out.push(full.success)
+    const tx = fromRow(item)
+    if (Result.isFailure(tx)) return Result.fail({ item, problem: tx.failure })
+    out.push(tx.success)
   }
   return Result.succeed(out)
 }
