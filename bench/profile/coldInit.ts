@@ -4,6 +4,7 @@
  * came from), each started fresh `--runs` times against DynamoDB Local with `--cpu-prof`, and the
  * samples summed by package. The evidence behind row 4's cold-init figure; `pnpm bench:cold-profile`.
  */
+import * as Deployment from "@dyna/aws/Deployment"
 import { options } from "@dyna/tools/provision/Bundle"
 import { build } from "esbuild"
 import { spawnSync } from "node:child_process"
@@ -65,7 +66,7 @@ const packageOfLines = (code: string): ReadonlyArray<string> => {
     if (path !== undefined) {
       const pkg = pkgPattern.exec(path)?.[1]
       // Effect by module: which of its parts a cold start pays for.
-      current = pkg === "effect" ? `effect/${path.slice(path.lastIndexOf("/effect/dist/") + "/effect/dist/".length)}` : pkg ?? "our code"
+      current = pkg === "effect" ? `effect/${path.slice(path.lastIndexOf("/effect/dist/") + "/effect/dist/".length)}` : pkg ?? "the handler's own code"
     }
     return current
   })
@@ -101,10 +102,8 @@ await FreshLocal.run(async (endpoint) => {
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    TRANSACTIONS_TABLE: names.transactions,
-    PROFILES_TABLE: names.profiles,
-    REJECTED_TABLE: names.rejected,
-    ELITE_EVENTS_TABLE: names.events
+    // Both handlers read their tables from these (the plain one only PROFILES_TABLE).
+    ...Deployment.tableEnvironment(names)
   }
   // One unprofiled start each first (disk cache, DynamoDB Local's first requests), then alternating.
   for (let i = 0; i <= runs; i++) {
