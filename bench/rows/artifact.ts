@@ -8,6 +8,7 @@
  * own floor: the smallest programs (`baselines/effectFloor`) bundled the same way.
  */
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb"
+import * as Deployment from "@dyna/aws/Deployment"
 import { DynamoDb } from "@dyna/aws/DynamoDb"
 import * as Bundle from "@dyna/tools/provision/Bundle"
 import { ensureTable, eventsTable, profilesTable, rejectedTable, transactionsTable } from "@dyna/tools/provision/TableSteps"
@@ -190,13 +191,7 @@ export const bench: Bench = async ({ endpoint, size, log }) => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true"
     }
     const env = {
-      dyna: {
-        ...base,
-        TRANSACTIONS_TABLE: tables.dyna.transactions,
-        PROFILES_TABLE: tables.dyna.profiles,
-        REJECTED_TABLE: tables.dyna.rejected,
-        ELITE_EVENTS_TABLE: tables.dyna.events
-      },
+      dyna: { ...base, ...Deployment.tableEnvironment(tables.dyna) },
       plain: { ...base, PROFILES_TABLE: tables.plain.profiles },
       powertools: { ...base, PROFILES_TABLE: tables.powertools.profiles, IDEMPOTENCY_TABLE: tables.powertools.idempotency }
     }
